@@ -1,0 +1,13 @@
+# Replaces the generated section of ${DOC} with the output of ${GENERATOR}.
+execute_process(COMMAND ${GENERATOR} OUTPUT_VARIABLE table COMMAND_ERROR_IS_FATAL ANY)
+file(READ ${DOC} doc)
+string(FIND "${doc}" "<!-- BEGIN GENERATED: mailsec-metrics-doc -->" begin)
+string(FIND "${doc}" "<!-- END GENERATED -->" end)
+if(begin EQUAL -1 OR end EQUAL -1)
+  message(FATAL_ERROR "${DOC} has no generated-section markers")
+endif()
+string(LENGTH "<!-- END GENERATED -->\n" end_len)
+math(EXPR after "${end} + ${end_len}")
+string(SUBSTRING "${doc}" 0 ${begin} head)
+string(SUBSTRING "${doc}" ${after} -1 tail)
+file(WRITE ${DOC} "${head}${table}${tail}")

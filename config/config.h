@@ -1,0 +1,56 @@
+// config.h — mailsec's configuration (/etc/mailsec/mailsec.yaml) as plain values, with the
+// defaults a daemon runs with when no file is given.
+//
+// Thread-safety: plain values; daemons share one immutable snapshot.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/log.h"
+#include "core/port_class.h"
+
+namespace mailsec::config {
+
+inline constexpr const char* kDefaultPath = "/etc/mailsec/mailsec.yaml";
+
+struct MilterConfig {
+  // libmilter connection spec: unix:/path, local:/path, inet:PORT@HOST, inet6:PORT@HOST.
+  std::string socket = "unix:/run/mailsec/milter.sock";
+  // How long libmilter waits on the MTA for I/O.
+  std::uint32_t timeout_seconds = 30;
+};
+
+struct PolicydConfig {
+  // Where mailsec-policyd listens for Postfix's check_policy_service: inet:PORT@HOST,
+  // inet6:PORT@HOST, unix:/path.
+  std::string socket = "inet:10040@127.0.0.1";
+  // HOST:PORT of mailsec-policyd's /metrics (the milter's is metrics.listen).
+  std::string metrics_listen = "127.0.0.1:9701";
+  // Policy connections served at once; more are closed at once and counted.
+  std::uint32_t max_connections = 1024;
+  // A policy connection without a request for this long is closed (Postfix reconnects).
+  std::uint32_t idle_timeout_seconds = 3600;
+  // A request left incomplete for this long closes its connection.
+  std::uint32_t request_timeout_seconds = 30;
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9700";
+};
+
+struct LogConfig {
+  log::Level level = log::Level::kInfo;
+  bool to_stderr = false;  // stderr instead of syslog (foreground runs, tests)
+};
+
+struct Config {
+  std::string source = "(defaults)";  // the file it came from
+  MilterConfig milter;
+  PolicydConfig policyd;
+  MetricsConfig metrics;
+  core::PortClassRules port_classes;
+  LogConfig log;
+};
+
+}  // namespace mailsec::config

@@ -1,0 +1,43 @@
+// daemon_options.h — the command line every mailsec daemon shares: --config, --check-config,
+// --socket, --metrics-listen, --log-stderr, --version, --help. Loads and validates the
+// configuration, applies the command-line overrides, and says when main should exit.
+//
+// Errors go to stderr as one line each (FILE:LINE:COLUMN for the file).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace mailsec::config {
+
+struct DaemonOptions {
+  std::optional<int> exit_code;          // set: main returns it now
+  std::shared_ptr<const Config> config;  // set when exit_code is not
+};
+
+// Applies a --socket value to the daemon's own socket setting; returns a problem or "".
+using SocketOverride = std::function<std::string(Config&, std::string_view)>;
+
+// The milter's: milter.socket.
+std::string overrideMilterSocket(Config& config, std::string_view spec);
+// mailsec-policyd's: policyd.socket.
+std::string overridePolicydSocket(Config& config, std::string_view spec);
+
+// Applies a (validated) --metrics-listen value to the daemon's own metrics address.
+using MetricsOverride = std::function<void(Config&, std::string_view)>;
+
+// The milter's: metrics.listen.
+void overrideMetricsListen(Config& config, std::string_view address);
+// mailsec-policyd's: policyd.metrics_listen.
+void overridePolicydMetricsListen(Config& config, std::string_view address);
+
+DaemonOptions parseDaemonOptions(const char* program, int argc, char** argv, const char* usage,
+                                 const SocketOverride& socket_override = overrideMilterSocket,
+                                 const MetricsOverride& metrics_override = overrideMetricsListen);
+
+}  // namespace mailsec::config

@@ -1,0 +1,130 @@
+// observation.h — the plain data that MTA front-ends (milter, policyd) hand to core, and the
+// summaries core hands to recorders. No MTA types, no metrics types.
+//
+// Strings here are bounded copies of MTA- or peer-supplied text (see peer_text.h); they are
+// for analysis and debug logs, never for metric labels. Thread-safety: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/closed_set.h"
+#include "core/tls/tls_analyser.h"
+
+namespace mailsec::core {
+
+// Which front-end observed the traffic.
+enum class Source : std::uint8_t { kMilter, kPolicyd };
+
+// What the listening port is for, by the operator's configuration.
+enum class PortClass : std::uint8_t { kMx, kSubmission, kOther };
+
+// A yes/no label value.
+enum class Flag : std::uint8_t { kFalse, kTrue };
+constexpr Flag toFlag(bool b) { return b ? Flag::kTrue : Flag::kFalse; }
+
+// The client certificate of a session, as far as the MTA tells.
+enum class ClientCertificate : std::uint8_t {
+  kNone,        // none presented (or not requested, or no TLS)
+  kVerified,    // presented and verified against the MTA's CAs
+  kUnverified,  // presented and failed verification
+  kUnknown      // presented; the MTA did not say whether it verified
+};
+
+// The `verified` label of mailsec_client_certificates_total (only for presented certificates).
+enum class CertVerified : std::uint8_t { kFalse, kTrue, kUnknown };
+
+// Unknown SMTP commands: a firewall that masks STARTTLS (e.g. Cisco's "SMTP fixup") turns it
+// into XXXXXXXX; one that truncates it leaves STAR… or …TTLS.
+enum class UnknownCommandSignature : std::uint8_t { kStarttlsMasked, kStarttlsTruncated, kOther };
+
+// What was wrong with peer- or MTA-supplied input (mailsec_input_errors_total{kind}).
+enum class InputErrorKind : std::uint8_t {
+  kHeloTooLong,         // HELO/EHLO argument longer than a domain may be (255)
+  kHeloInvalidBytes,    // control characters or bytes outside printable ASCII
+  kCommandTooLong,      // unknown command line longer than SMTP's 512-byte limit
+  kMacroTooLong,        // an MTA macro value over its bound (truncated)
+  kTlsVersionUnknown,   // {tls_version} not one mailsec knows
+  kTlsCipherUnknown,    // {cipher} not in OpenSSL's table
+  kTlsBitsInvalid,      // {cipher_bits} not a number
+  kPolicyRequestInvalid,  // a malformed policy delegation request (policyd)
+  kOther
+};
+
+// Internal failures by component (mailsec_errors_total{component}).
+enum class Component : std::uint8_t { kMilter, kPolicyd, kCore, kMetrics, kConfig, kOther };
+
+// The SMTP stage at which the MTA reported something (Postfix's policy protocol_state; Postfix
+// 3.7 reports BDAT as DATA and END-OF-MESSAGE).
+enum class SmtpStage : std::uint8_t {
+  kConnect, kEhlo, kHelo, kMail, kRcpt, kData, kEndOfMessage, kVrfy, kEtrn, kOther
+};
+
+// Why a front-end closed an MTA's connection to it on its own (mailsec_policyd_connections_
+// dropped_total{reason}); the MTA reconnects, and fails open if it cannot.
+enum class ConnectionDrop : std::uint8_t {
+  kTooManyConnections,  // over the configured maximum; closed at once
+  kIdleTimeout,         // no request for the configured idle time
+  kRequestTimeout,      // a request left incomplete for the configured time (a slow client)
+  kInputFlood,          // too much input without a request boundary
+  kOther
+};
+
+// What the MTA tells at connection time.
+struct ConnectFacts {
+  std::string daemon_name;                  // {daemon_name}; Sendmail MTA/MSA, Postfix $myhostname
+  std::optional<std::uint16_t> daemon_port;  // {daemon_port}: the port the client connected to
+  std::string client_address;               // for history and SPF later; never a label
+};
+
+// The TLS facts an MTA reports for a session (Postfix and Sendmail macros, policy attributes).
+// All empty when the session is in cleartext.
+struct TlsFacts {
+  std::string version;       // {tls_version} / encryption_protocol
+  std::string cipher;        // {cipher} / encryption_cipher
+  std::string bits;          // {cipher_bits} / encryption_keysize (text as reported)
+  std::string cert_subject;  // {cert_subject} / ccert_subject
+  std::string cert_issuer;   // {cert_issuer} / ccert_issuer
+  std::string verify;        // Sendmail's {verify}: OK, NO, NOT, FAIL, NONE, SOFTWARE, …
+  std::string cert_fingerprint;  // policyd's ccert_fingerprint
+
+  bool encrypted() const { return !version.empty() || !cipher.empty(); }
+};
+
+// One session as counted at close, by its final state.
+struct SessionSummary {
+  Source source = Source::kMilter;
+  PortClass port_class = PortClass::kOther;
+  bool tls = false;
+  tls::Profile tls_profile;  // meaningful when tls
+  ClientCertificate client_certificate = ClientCertificate::kNone;
+  std::uint32_t messages = 0;
+  std::uint32_t unknown_commands = 0;
+};
+
+// One message as counted at end of data.
+struct MessageSummary {
+  Source source = Source::kMilter;
+  PortClass port_class = PortClass::kOther;
+  bool tls = false;
+};
+
+}  // namespace mailsec::core
+
+MAILSEC_CLOSED_SET(mailsec::core::Source, "milter", "policyd");
+MAILSEC_CLOSED_SET(mailsec::core::PortClass, "mx", "submission", "other");
+MAILSEC_CLOSED_SET(mailsec::core::Flag, "false", "true");
+MAILSEC_CLOSED_SET(mailsec::core::ClientCertificate, "none", "verified", "unverified", "unknown");
+MAILSEC_CLOSED_SET(mailsec::core::CertVerified, "false", "true", "unknown");
+MAILSEC_CLOSED_SET(mailsec::core::UnknownCommandSignature, "starttls_masked", "starttls_truncated",
+                   "other");
+MAILSEC_CLOSED_SET(mailsec::core::InputErrorKind, "helo_too_long", "helo_invalid_bytes",
+                   "command_too_long", "macro_too_long", "tls_version_unknown",
+                   "tls_cipher_unknown", "tls_bits_invalid", "policy_request_invalid", "other");
+MAILSEC_CLOSED_SET(mailsec::core::Component, "milter", "policyd", "core", "metrics", "config",
+                   "other");
+MAILSEC_CLOSED_SET(mailsec::core::SmtpStage, "connect", "ehlo", "helo", "mail", "rcpt", "data",
+                   "end_of_message", "vrfy", "etrn", "other");
+MAILSEC_CLOSED_SET(mailsec::core::ConnectionDrop, "too_many_connections", "idle_timeout",
+                   "request_timeout", "input_flood", "other");

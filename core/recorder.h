@@ -1,0 +1,22 @@
+// recorder.h — the one interface through which core reports what it measured. Sinks
+// (Prometheus families, the daily store, test fakes) implement it.
+//
+// Implementations must be thread-safe (front-ends call from many threads), must not block on
+// I/O, and must not throw.
+#pragma once
+
+#include "core/observation.h"
+
+namespace mailsec::core {
+
+class Recorder {
+ public:
+  virtual ~Recorder() = default;
+  virtual void sessionClosed(const SessionSummary& session) = 0;
+  virtual void messageReceived(const MessageSummary& message) = 0;
+  virtual void unknownCommand(Source source, UnknownCommandSignature signature) = 0;
+  virtual void inputError(Source source, InputErrorKind kind) = 0;
+  virtual void internalError(Component component) = 0;
+};
+
+}  // namespace mailsec::core

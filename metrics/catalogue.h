@@ -1,0 +1,47 @@
+// catalogue.h — every metric mailsec exports, declared once: name, help, labels, and the
+// closed set each label's values come from. docs/metrics.md is generated from specs() and a
+// unit test keeps the two in step.
+//
+// Thread-safety: construct once at start-up; the families are safe to use from any thread.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
+
+#include "core/observation.h"
+#include "core/tls/tls_types.h"
+#include "metrics/counter_family.h"
+#include "metrics/family_spec.h"
+
+namespace mailsec::metrics {
+
+class Catalogue {
+ public:
+  explicit Catalogue(prometheus::Registry& registry);
+
+  const std::vector<FamilySpec>& specs() const { return specs_; }
+
+ private:
+  std::vector<FamilySpec> specs_;  // filled by the families below, in declaration order
+
+ public:
+  CounterFamily<core::Source, core::PortClass, core::Flag> sessions;
+  CounterFamily<core::Source, core::tls::Version, core::tls::KeyExchange, core::tls::BulkCipher,
+                core::tls::Mac, core::Flag, core::tls::Grade>
+      tls_sessions;
+  CounterFamily<core::Source, core::CertVerified> client_certificates;
+  CounterFamily<core::Source, core::PortClass, core::Flag> messages;
+  CounterFamily<core::Source, core::UnknownCommandSignature> unknown_commands;
+  CounterFamily<core::Source, core::InputErrorKind> input_errors;
+  CounterFamily<core::Component> errors;
+  CounterFamily<core::SmtpStage> policyd_requests;
+  CounterFamily<core::ConnectionDrop> policyd_connections_dropped;
+
+ private:
+  prometheus::Family<prometheus::Gauge>& build_info_family_;
+};
+
+}  // namespace mailsec::metrics

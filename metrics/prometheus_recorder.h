@@ -1,0 +1,26 @@
+// prometheus_recorder.h — the core::Recorder that turns core's summaries into the
+// catalogue's Prometheus counters. Decides nothing: every measurement decision is in core.
+//
+// Thread-safety: safe from any thread. Never throws, never blocks on I/O.
+#pragma once
+
+#include "core/recorder.h"
+#include "metrics/catalogue.h"
+
+namespace mailsec::metrics {
+
+class PrometheusRecorder final : public core::Recorder {
+ public:
+  explicit PrometheusRecorder(Catalogue& catalogue) : catalogue_(catalogue) {}
+
+  void sessionClosed(const core::SessionSummary& session) override;
+  void messageReceived(const core::MessageSummary& message) override;
+  void unknownCommand(core::Source source, core::UnknownCommandSignature signature) override;
+  void inputError(core::Source source, core::InputErrorKind kind) override;
+  void internalError(core::Component component) override;
+
+ private:
+  Catalogue& catalogue_;
+};
+
+}  // namespace mailsec::metrics

@@ -1,0 +1,167 @@
+#include "milter/libmilter_glue.h"
+
+#include <libmilter/mfapi.h>
+
+#include <atomic>
+#include <exception>
+#include <new>
+
+#include "common/log.h"
+#include "milter/milter_session.h"
+
+namespace mailsec::milter {
+namespace {
+
+struct GlueState {
+  std::shared_ptr<const config::Config> config;
+  core::Recorder* recorder = nullptr;
+};
+GlueState g_state;  // set once before smfi_main, read-only afterwards
+log::RateLimited g_error_log(10, std::chrono::seconds(60));
+
+class LibmilterMacros final : public MacroReader {
+ public:
+  explicit LibmilterMacros(SMFICTX* ctx) : ctx_(ctx) {}
+  std::string_view get(const char* name) const override {
+    const char* value = smfi_getsymval(ctx_, const_cast<char*>(name));
+    return value == nullptr ? std::string_view() : std::string_view(value);
+  }
+
+ private:
+  SMFICTX* ctx_;
+};
+
+// libmilter's SMFIP_* constants are signed longs; the negotiate masks are unsigned.
+constexpr unsigned long flag(long value) { return static_cast<unsigned long>(value); }
+
+MilterSession* sessionOf(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi_getpriv(ctx)); }
+
+// Runs `body` for the connection's session (if it has one) and contains every failure.
+template <typename Body>
+sfsistat guarded(SMFICTX* ctx, const char* stage, sfsistat reply, Body&& body) {
+  try {
+    if (MilterSession* session = sessionOf(ctx)) body(*session);
+  } catch (const std::exception& e) {
+    g_state.recorder->internalError(core::Component::kMilter);
+    g_error_log.warning("milter: internal error at ", stage, ": ", e.what(), "; mail unaffected");
+  } catch (...) {
+    g_state.recorder->internalError(core::Component::kMilter);
+    g_error_log.warning("milter: unknown internal error at ", stage, "; mail unaffected");
+  }
+  return reply;
+}
+
+sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long steps,
+                     unsigned long, unsigned long, unsigned long* want_actions,
+                     unsigned long* want_steps, unsigned long* want_f2, unsigned long* want_f3) {
+  *want_actions = 0;  // mailsec never modifies a message
+  *want_f2 = 0;
+  *want_f3 = 0;
+  // No reply for the steps mailsec only observes, so the MTA never waits on it there
+  // (libmilter fakes these for MTAs that lack them). End of message still needs a reply.
+  unsigned long wanted = flag(SMFIP_NR_CONN) | flag(SMFIP_NR_HELO) | flag(SMFIP_NR_MAIL) |
+                         flag(SMFIP_NR_UNKN);
+  // Skip the steps mailsec does not read — only those the MTA offers to skip.
+  for (const unsigned long skip : {flag(SMFIP_NORCPT), flag(SMFIP_NOHDRS), flag(SMFIP_NOEOH),
+                                   flag(SMFIP_NOBODY), flag(SMFIP_NODATA)}) {
+    if ((steps & skip) != 0) wanted |= skip;
+  }
+  *want_steps = wanted;
+  for (const auto& [stage, macros] :
+       {std::pair{SMFIM_CONNECT, StageMacros::kConnect}, std::pair{SMFIM_HELO, StageMacros::kHelo},
+        std::pair{SMFIM_ENVFROM, StageMacros::kEnvFrom},
+        std::pair{SMFIM_EOM, StageMacros::kEndOfMessage}}) {
+    if (smfi_setsymlist(ctx, stage, const_cast<char*>(macros)) != MI_SUCCESS) {
+      g_state.recorder->internalError(core::Component::kMilter);
+      g_error_log.warning("milter: could not request macros for stage ", stage);
+    }
+  }
+  return SMFIS_CONTINUE;
+}
+
+sfsistat onConnect(SMFICTX* ctx, char* /*hostname*/, _SOCK_ADDR* address) {
+  try {
+    auto session = std::make_unique<MilterSession>(g_state.config, *g_state.recorder);
+    session->connect(LibmilterMacros(ctx), address);
+    if (smfi_setpriv(ctx, session.get()) == MI_SUCCESS) session.release();
+  } catch (const std::exception& e) {
+    g_state.recorder->internalError(core::Component::kMilter);
+    g_error_log.warning("milter: cannot follow a new session: ", e.what(), "; mail unaffected");
+  }
+  return SMFIS_NOREPLY;
+}
+
+sfsistat onHelo(SMFICTX* ctx, char* helo) {
+  return guarded(ctx, "HELO", SMFIS_NOREPLY, [&](MilterSession& s) {
+    s.helo(LibmilterMacros(ctx), helo == nullptr ? std::string_view() : std::string_view(helo));
+  });
+}
+
+sfsistat onEnvFrom(SMFICTX* ctx, char** /*argv*/) {
+  return guarded(ctx, "MAIL", SMFIS_NOREPLY,
+                 [&](MilterSession& s) { s.envelopeFrom(LibmilterMacros(ctx)); });
+}
+
+sfsistat onUnknown(SMFICTX* ctx, const char* command) {
+  return guarded(ctx, "unknown command", SMFIS_NOREPLY, [&](MilterSession& s) {
+    s.unknownCommand(LibmilterMacros(ctx),
+                     command == nullptr ? std::string_view() : std::string_view(command));
+  });
+}
+
+sfsistat onEndOfMessage(SMFICTX* ctx) {
+  return guarded(ctx, "end of message", SMFIS_CONTINUE,
+                 [&](MilterSession& s) { s.endOfMessage(LibmilterMacros(ctx)); });
+}
+
+sfsistat onAbort(SMFICTX* /*ctx*/) { return SMFIS_CONTINUE; }
+
+sfsistat onClose(SMFICTX* ctx) {
+  guarded(ctx, "close", SMFIS_CONTINUE, [](MilterSession& s) { s.close(); });
+  delete sessionOf(ctx);
+  smfi_setpriv(ctx, nullptr);
+  return SMFIS_CONTINUE;
+}
+
+smfiDesc g_description = {
+    const_cast<char*>("mailsec-milter"),
+    SMFI_VERSION,
+    0,  // no actions: observe only
+    onConnect,
+    onHelo,
+    onEnvFrom,
+    nullptr,  // envrcpt
+    nullptr,  // header
+    nullptr,  // eoh
+    nullptr,  // body
+    onEndOfMessage,
+    onAbort,
+    onClose,
+    onUnknown,
+    nullptr,  // data
+    onNegotiate,
+};
+
+}  // namespace
+
+std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::Recorder& recorder) {
+  g_state.config = std::move(config);
+  g_state.recorder = &recorder;
+  const std::string& socket = g_state.config->milter.socket;
+  if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
+    return "libmilter rejected the socket " + socket;
+  }
+  if (smfi_settimeout(static_cast<int>(g_state.config->milter.timeout_seconds)) != MI_SUCCESS) {
+    return "libmilter rejected the timeout";
+  }
+  if (smfi_register(g_description) != MI_SUCCESS) return "libmilter refused to register";
+  // Removes a stale unix socket left by an unclean stop.
+  if (smfi_opensocket(true) != MI_SUCCESS) {
+    return "cannot listen on " + socket + " (in use, or no permission?)";
+  }
+  return "";
+}
+
+int runLibmilter() { return smfi_main() == MI_SUCCESS ? 0 : 1; }
+
+}  // namespace mailsec::milter

@@ -1,0 +1,70 @@
+// mailsec-milter — measures the TLS and authentication of every SMTP session and message an
+// MTA (Postfix, Sendmail) hands it over the milter protocol, and exports the counts on
+// /metrics. It never rejects, alters or delays mail.
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "common/log.h"
+#include "config/daemon_options.h"
+#include "metrics/metrics.h"
+#include "milter/libmilter_glue.h"
+
+namespace {
+
+constexpr const char* kUsage = R"(usage: mailsec-milter [options]
+
+Measures the TLS of every SMTP session and message the MTA shows it over the milter
+protocol, and serves the counts for Prometheus. Never rejects, alters or delays mail.
+
+options:
+  --config PATH          configuration file (default /etc/mailsec/mailsec.yaml; when the
+                         default is absent, built-in defaults are used)
+  --check-config         validate the configuration, print problems as FILE:LINE:COLUMN, and
+                         exit 0 (valid) or 1 (invalid)
+  --socket SPEC          milter socket: unix:/path, inet:PORT@HOST, inet6:PORT@HOST
+                         (overrides milter.socket)
+  --metrics-listen ADDR  serve /metrics on HOST:PORT (overrides metrics.listen)
+  --log-stderr           log to stderr instead of syslog
+  --version              print the version and exit
+  --help                 print this help and exit
+
+exit status: 0 clean stop (SIGTERM, SIGINT, SIGHUP) or valid config, 1 configuration or
+start-up error, 2 usage error.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mailsec;
+  const auto options = config::parseDaemonOptions("mailsec-milter", argc, argv, kUsage);
+  if (options.exit_code) return *options.exit_code;
+  const auto& cfg = options.config;
+
+  log::init("mailsec-milter", cfg->log.to_stderr, cfg->log.level);
+
+  // libmilter handles SIGHUP, SIGTERM and SIGINT with sigwait in its own thread; block them
+  // before any other thread (the metrics server's) starts, so they all inherit the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  metrics::Metrics metrics;
+  if (const auto problem = metrics.serve(cfg->metrics.listen)) {
+    log::error(*problem);
+    return 1;
+  }
+  if (const auto problem = milter::setUpLibmilter(cfg, metrics.recorder()); !problem.empty()) {
+    log::error(problem);
+    return 1;
+  }
+  log::info("started ", MAILSEC_VERSION, ": milter on ", cfg->milter.socket, ", metrics on http://",
+            cfg->metrics.listen, "/metrics, config ", cfg->source);
+  const int status = milter::runLibmilter();
+  log::info("stopped");
+  return status;
+}

@@ -1,0 +1,55 @@
+// milter_session.h — one SMTP connection as the milter sees it: copies what libmilter hands
+// over (macros, HELO, unknown commands) into core types and feeds core's SessionTracker.
+// Decides nothing itself: what counts as a session, a TLS session or a message is core's.
+//
+// Input: MTA macros and peer strings, untrusted and bounded by core.
+// Thread-safety: owned through smfi_setpriv; libmilter serialises one connection's callbacks.
+// Errors: never throws for bad input; the libmilter glue catches anything else.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <memory>
+
+#include "config/config.h"
+#include "core/recorder.h"
+#include "core/session_tracker.h"
+#include "milter/macro_reader.h"
+
+namespace mailsec::milter {
+
+// The macros mailsec reads at each stage (requested with smfi_setsymlist, so they arrive
+// whatever the MTA's default lists are).
+struct StageMacros {
+  static constexpr const char* kConnect =
+      "j {daemon_name} {daemon_port} {daemon_addr} {client_addr} {client_port} {client_name}";
+  static constexpr const char* kHelo =
+      "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}";
+  // TLS again at MAIL and end of message: a client may skip the EHLO after STARTTLS.
+  static constexpr const char* kEnvFrom =
+      "i {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} {auth_type}";
+  static constexpr const char* kEndOfMessage =
+      "i {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}";
+};
+
+class MilterSession {
+ public:
+  MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder);
+
+  void connect(const MacroReader& macros, const sockaddr* address);
+  void helo(const MacroReader& macros, std::string_view helo);
+  void envelopeFrom(const MacroReader& macros);
+  void unknownCommand(const MacroReader& macros, std::string_view command);
+  void endOfMessage(const MacroReader& macros);
+  void close();
+
+  const core::SessionTracker& tracker() const { return tracker_; }
+
+ private:
+  void readTls(const MacroReader& macros);
+
+  std::shared_ptr<const config::Config> config_;  // keeps the rules tracker_ refers to alive
+  core::SessionTracker tracker_;
+};
+
+}  // namespace mailsec::milter

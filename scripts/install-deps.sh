@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package mailsec needs to build, run and test. Idempotent; run as root.
+# It never configures the system's own Postfix: the sample and the tests run private instances.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config git clang-format
+  libssl-dev libmilter-dev prometheus-cpp-dev libyaml-cpp-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
+  python3 openssl curl iproute2 procps psmisc
+  # the real MTA and SMTP clients the integration tests drive
+  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl
+  # Sendmail for the integration tests is never installed (it conflicts with postfix): the
+  # harness fetches sendmail-bin, -cf and -base with apt-get download and unpacks them with
+  # dpkg -x. These are what that Sendmail needs to build its sendmail.cf and to run.
+  m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: run as root (apt-get needs it)" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+# Postfix must not ask questions, and must not be given a system-wide configuration by us.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${missing[@]}"
+echo "install-deps: installed ${#missing[@]} packages"

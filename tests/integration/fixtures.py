@@ -1,0 +1,182 @@
+"""Shared fixtures: a private MTA with TLS (Postfix, or Sendmail from a dpkg -x prefix) whose
+milter list points at a freshly started mailsec-milter, all on free loopback ports."""
+import os
+import shutil
+import tempfile
+import unittest
+
+from harness import metrics, processes
+from harness.pki import TestPki
+from harness.ports import free_port, wait_until
+from harness.postfix import Postfix
+from harness.sendmail import MILTER_TIMEOUTS, Sendmail
+
+MILTER_CONFIG = """\
+port_classes:
+  mx: {{ports: [{mx}]}}
+  submission: {{ports: [{sub}]}}
+log: {{level: info}}
+"""
+
+
+def work_root() -> str:
+    root = os.environ.get("MAILSEC_TEST_TMP") or os.path.join(processes.build_dir(), "it")
+    os.makedirs(root, exist_ok=True)
+    return root
+
+
+def new_workdir(name: str) -> str:
+    workdir = tempfile.mkdtemp(prefix=name + "-", dir=work_root())
+    os.chmod(workdir, 0o755)
+    return workdir
+
+
+def remove_workdir(workdir: str, milter_statuses) -> None:
+    """Removes a work directory unless asked to keep it or a milter did not stop cleanly."""
+    if os.environ.get("MAILSEC_KEEP_TEST_DIRS") is None and all(
+            status in (0, None, -9) for status in milter_statuses):
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+# MTA factories: (directory, mx_port, submission_port, milter_port, pki) -> an MTA wired to the
+# milter, failing open, with short milter timeouts.
+
+def postfix_mta(directory: str, mx_port: int, sub_port: int, milter_port: int, pki) -> Postfix:
+    return Postfix(os.path.join(directory, "postfix"), mx_port, pki=pki, submission_port=sub_port,
+                   main_cf={
+                       "smtpd_milters": f"inet:127.0.0.1:{milter_port}",
+                       "milter_default_action": "accept",
+                       "milter_protocol": "6",
+                       "milter_connect_timeout": "5s",
+                       "milter_command_timeout": "10s",
+                       "milter_content_timeout": "10s",
+                   })
+
+
+def sendmail_mta(directory: str, mx_port: int, sub_port: int, milter_port: int,
+                 pki) -> Sendmail:
+    """Sendmail with a bare INPUT_MAIL_FILTER and its default macro lists: mailsec gets its
+    macros only by asking for them (smfi_setsymlist). No F= flag: fail open."""
+    return Sendmail(os.path.join(directory, "sendmail"), mx_port, pki=pki,
+                    submission_port=sub_port,
+                    milters=[("mailsec", f"S=inet:{milter_port}@127.0.0.1, {MILTER_TIMEOUTS}")])
+
+
+PACKAGED_SENDMAIL_MC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                    "packaging", "sendmail", "mailsec.mc")
+
+
+def sendmail_packaged_mta(directory: str, mx_port: int, sub_port: int, milter_port: int,
+                          pki) -> Sendmail:
+    """Sendmail configured with the snippet operators install (packaging/sendmail/mailsec.mc),
+    its socket moved to the test's milter port."""
+    with open(PACKAGED_SENDMAIL_MC) as f:
+        snippet = f.read()
+    if "inet:8894@127.0.0.1" not in snippet:
+        raise AssertionError(f"{PACKAGED_SENDMAIL_MC} no longer names inet:8894@127.0.0.1")
+    snippet = snippet.replace("inet:8894@127.0.0.1", f"inet:{milter_port}@127.0.0.1")
+    return Sendmail(os.path.join(directory, "sendmail"), mx_port, pki=pki,
+                    submission_port=sub_port, mc=snippet)
+
+
+def deltas(before: metrics.Scrape, after: metrics.Scrape, family: str) -> dict:
+    """{labels: delta} of every series of `family` that changed between two scrapes."""
+    got = {}
+    for lab, value in after.series(family).items():
+        delta = value - before.series(family).get(lab, 0.0)
+        if delta:
+            got[lab] = delta
+    return got
+
+
+def readable(series: dict) -> dict:
+    return {",".join(f"{k}={v}" for k, v in sorted(lab)): v for lab, v in series.items()}
+
+
+class MilterStack:
+    """One MTA (made by `make_mta`) and the mailsec-milter it talks to, in `workdir`."""
+
+    def __init__(self, workdir: str, make_mta, pki):
+        self.workdir = workdir
+        self.pki = pki
+        self.mx_port, self.sub_port = free_port(), free_port()
+        self.milter_port, self.metrics_port = free_port(), free_port()
+        self.milter = processes.milter(workdir, self.milter_port, self.metrics_port,
+                                       MILTER_CONFIG.format(mx=self.mx_port, sub=self.sub_port))
+        self.mta = make_mta(workdir, self.mx_port, self.sub_port, self.milter_port, pki)
+
+    def start(self) -> None:
+        self.milter.start()
+        try:
+            self.mta.start()
+        except Exception:
+            self.milter.stop()
+            raise
+
+    def stop(self) -> int | None:
+        """Stops both; returns the milter's exit status."""
+        self.mta.stop()
+        return self.milter.stop()
+
+    def scrape(self) -> metrics.Scrape:
+        return metrics.scrape(self.metrics_port)
+
+    def wait_sessions(self, before: metrics.Scrape, count: int, timeout: float = 30.0):
+        """Waits until `count` more sessions were counted than in `before`, then returns a
+        scrape. Sessions are counted when the MTA closes the milter connection."""
+        base = before.total("mailsec_sessions_total")
+
+        def enough():
+            now = self.scrape()
+            return now if now.total("mailsec_sessions_total") - base >= count else None
+
+        return wait_until(enough, timeout=timeout, what=f"{count} more sessions counted")
+
+
+class MilterCase(unittest.TestCase):
+    """setUpClass starts the MTA that `make_mta` makes and the milter; tests measure deltas
+    between scrapes. Subclasses set make_mta (see postfix_mta, sendmail_mta)."""
+
+    make_mta = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = new_workdir(cls.__name__)
+        cls.pki = TestPki(os.path.join(cls.workdir, "pki"))
+        cls.stack = MilterStack(cls.workdir, cls.make_mta, cls.pki)
+        cls.mx_port, cls.sub_port = cls.stack.mx_port, cls.stack.sub_port
+        cls.milter_port, cls.metrics_port = cls.stack.milter_port, cls.stack.metrics_port
+        cls.milter, cls.mta = cls.stack.milter, cls.stack.mta
+        cls.stack.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        remove_workdir(cls.workdir, [cls.stack.stop()])
+
+    def scrape(self) -> metrics.Scrape:
+        return self.stack.scrape()
+
+    def wait_sessions(self, before: metrics.Scrape, count: int, timeout: float = 30.0):
+        return self.stack.wait_sessions(before, count, timeout)
+
+    def assert_deltas(self, before: metrics.Scrape, after: metrics.Scrape, family: str,
+                      want: dict):
+        """Every series of `family` that changed changed by exactly what `want` says
+        ({labels: delta}), and no other series changed."""
+        got = deltas(before, after, family)
+        want = {lab: float(v) for lab, v in want.items() if v}
+        self.assertEqual(readable(got), readable(want), f"deltas of {family}")
+
+
+class PostfixMilterCase(MilterCase):
+    """A private Postfix wired to mailsec-milter (self.postfix is self.mta)."""
+
+    make_mta = staticmethod(postfix_mta)
+    postfix = property(lambda self: self.mta)
+
+
+class SendmailMilterCase(MilterCase):
+    """A private Sendmail 8.17 wired to mailsec-milter (self.sendmail is self.mta)."""
+
+    make_mta = staticmethod(sendmail_mta)
+    sendmail = property(lambda self: self.mta)

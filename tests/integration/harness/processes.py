@@ -1,0 +1,68 @@
+"""Starting and stopping mailsec daemons under test."""
+import os
+import signal
+import subprocess
+
+from .ports import wait_listening
+
+
+class Daemon:
+    """A mailsec daemon run in the foreground, logging to a file; `listen_ports` are waited
+    for after start."""
+
+    def __init__(self, argv: list[str], log_path: str, listen_ports: list[int]):
+        self.argv = argv
+        self.log_path = log_path
+        self.listen_ports = listen_ports
+        self.proc = None
+
+    def start(self) -> None:
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL)
+        try:
+            for port in self.listen_ports:
+                wait_listening(port, timeout=15)
+        except TimeoutError:
+            self.stop()
+            raise RuntimeError(f"{self.argv[0]} did not start:\n{self.log()}")
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        self.proc.send_signal(sig)
+        self.proc.wait(timeout=15)
+        self._log.close()
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if not self._log.closed:
+            self._log.close()
+        return self.proc.returncode
+
+    def log(self) -> str:
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+
+def build_dir() -> str:
+    return os.environ.get("MAILSEC_BUILD_DIR", os.path.join(os.getcwd(), "build"))
+
+
+def milter(workdir: str, milter_port: int, metrics_port: int, config_text: str) -> Daemon:
+    config = os.path.join(workdir, "mailsec.yaml")
+    with open(config, "w") as f:
+        f.write(config_text)
+    binary = os.path.join(build_dir(), "milter", "mailsec-milter")
+    return Daemon([binary, "--config", config, "--socket", f"inet:{milter_port}@127.0.0.1",
+                   "--metrics-listen", f"127.0.0.1:{metrics_port}", "--log-stderr"],
+                  os.path.join(workdir, "milter.log"), [milter_port, metrics_port])

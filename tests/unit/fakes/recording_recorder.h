@@ -1,0 +1,31 @@
+// recording_recorder.h — a core::Recorder for unit tests that keeps everything it is told.
+#pragma once
+
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "core/recorder.h"
+
+namespace mailsec::testing {
+
+class RecordingRecorder final : public core::Recorder {
+ public:
+  void sessionClosed(const core::SessionSummary& s) override { sessions.push_back(s); }
+  void messageReceived(const core::MessageSummary& m) override { messages.push_back(m); }
+  void unknownCommand(core::Source source, core::UnknownCommandSignature signature) override {
+    unknown_commands.emplace_back(source, signature);
+  }
+  void inputError(core::Source source, core::InputErrorKind kind) override {
+    input_errors.emplace_back(source, kind);
+  }
+  void internalError(core::Component component) override { internal_errors.push_back(component); }
+
+  std::vector<core::SessionSummary> sessions;
+  std::vector<core::MessageSummary> messages;
+  std::vector<std::pair<core::Source, core::UnknownCommandSignature>> unknown_commands;
+  std::vector<std::pair<core::Source, core::InputErrorKind>> input_errors;
+  std::vector<core::Component> internal_errors;
+};
+
+}  // namespace mailsec::testing
