@@ -7,6 +7,8 @@ packages=(
   # build
   build-essential cmake pkg-config git clang-format
   libssl-dev libmilter-dev prometheus-cpp-dev libyaml-cpp-dev
+  # SPF/DMARC verification (issue 4): the resolver, its root trust anchor, the public suffix list
+  libunbound-dev libspf2-dev libopendmarc-dev dns-root-data publicsuffix
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
   python3 openssl curl iproute2 procps psmisc
