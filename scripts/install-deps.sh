@@ -18,6 +18,10 @@ packages=(
   # harness fetches sendmail-bin, -cf and -base with apt-get download and unpacks them with
   # dpkg -x. These are what that Sendmail needs to build its sendmail.cf and to run.
   m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2
+  # the SPF/DKIM/DMARC test world (tests/integration/harness/dns.py, authworld/): an
+  # authoritative DNS server, zone signing, and the independent verifiers (run under
+  # /usr/bin/python3); unbound-host checks what a validating resolver makes of the zones
+  nsd ldnsutils unbound-host python3-dkim python3-nacl python3-spf python3-dnspython
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -1,0 +1,1 @@
+"""The SPF/DKIM/DMARC test world (see README.md): domains, records, messages, verdicts."""
