@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "common/log.h"
+#include "common/signals.h"
 #include "config/daemon_options.h"
 #include "metrics/metrics.h"
 #include "milter/libmilter_glue.h"
@@ -45,13 +46,7 @@ int main(int argc, char** argv) {
 
   // libmilter handles SIGHUP, SIGTERM and SIGINT with sigwait in its own thread; block them
   // before any other thread (the metrics server's) starts, so they all inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGHUP);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  common::blockDaemonSignals();
 
   metrics::Metrics metrics;
   if (const auto problem = metrics.serve(cfg->metrics.listen)) {

@@ -71,7 +71,7 @@ void Listener::close() {
 std::string Listener::open(const ListenSpec& spec) {
   close();
   if (spec.family == ListenSpec::Family::kUnix) {
-    struct stat st{};
+    struct stat st {};
     if (::lstat(spec.path.c_str(), &st) == 0) {
       if (!S_ISSOCK(st.st_mode)) return spec.path + " exists and is not a socket";
       ::unlink(spec.path.c_str());  // a stale socket of an earlier run

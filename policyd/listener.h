@@ -17,8 +17,8 @@ namespace mailsec::policyd {
 struct ListenSpec {
   enum class Family { kUnix, kInet, kInet6 };
   Family family = Family::kInet;
-  std::string path;       // kUnix
-  std::string host;       // kInet, kInet6: empty for every address
+  std::string path;        // kUnix
+  std::string host;        // kInet, kInet6: empty for every address
   std::uint16_t port = 0;  // 0 asks the kernel for a free port (tests)
 };
 

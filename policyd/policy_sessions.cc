@@ -47,8 +47,7 @@ SessionBook::~SessionBook() { closeAll(); }
 
 SessionBook::Session* SessionBook::find(const std::string& key, std::uint64_t generation) {
   const auto it = sessions_.find(key);
-  return it != sessions_.end() && it->second->generation == generation ? it->second.get()
-                                                                       : nullptr;
+  return it != sessions_.end() && it->second->generation == generation ? it->second.get() : nullptr;
 }
 
 void SessionBook::close(SessionMap::iterator it) {
@@ -69,14 +68,12 @@ void SessionBook::request(ConnectionId connection, const Request& request) {
   }
 
   auto it = sessions_.find(key);
-  if (it != sessions_.end() && stage == core::SmtpStage::kConnect &&
-      it->second->beyond_connect) {
+  if (it != sessions_.end() && stage == core::SmtpStage::kConnect && it->second->beyond_connect) {
     close(it);  // a new SMTP connection from the same address and port
     it = sessions_.end();
   }
   if (it == sessions_.end()) {
-    it = sessions_
-             .emplace(key, std::make_unique<Session>(rules_, recorder_, next_generation_++))
+    it = sessions_.emplace(key, std::make_unique<Session>(rules_, recorder_, next_generation_++))
              .first;
     core::ConnectFacts facts;
     facts.daemon_name = std::string(request.policy_context);

@@ -48,16 +48,26 @@ bool validName(std::string_view name) {
 
 std::string_view describe(RequestError error) {
   switch (error) {
-    case RequestError::kNone: return "no error";
-    case RequestError::kLineTooLong: return "line too long";
-    case RequestError::kTooManyAttributes: return "too many attributes";
-    case RequestError::kRequestTooLarge: return "request too large";
-    case RequestError::kMalformedLine: return "malformed line (no name=value)";
-    case RequestError::kDuplicate: return "duplicate attribute";
-    case RequestError::kMissingRequest: return "no request= attribute";
-    case RequestError::kWrongRequest: return "request= is not smtpd_access_policy";
-    case RequestError::kTruncated: return "connection closed in the middle of a request";
-    case RequestError::kFlood: return "too much input without an end of request";
+    case RequestError::kNone:
+      return "no error";
+    case RequestError::kLineTooLong:
+      return "line too long";
+    case RequestError::kTooManyAttributes:
+      return "too many attributes";
+    case RequestError::kRequestTooLarge:
+      return "request too large";
+    case RequestError::kMalformedLine:
+      return "malformed line (no name=value)";
+    case RequestError::kDuplicate:
+      return "duplicate attribute";
+    case RequestError::kMissingRequest:
+      return "no request= attribute";
+    case RequestError::kWrongRequest:
+      return "request= is not smtpd_access_policy";
+    case RequestError::kTruncated:
+      return "connection closed in the middle of a request";
+    case RequestError::kFlood:
+      return "too much input without an end of request";
   }
   return "unknown error";
 }
@@ -76,11 +86,12 @@ ParseResult parseRequest(std::string_view lines, const Limits& limits) {
     const std::size_t end = newline == std::string_view::npos ? lines.size() : newline;
     std::string_view line = lines.substr(pos, end - pos);
     pos = end + 1;
+    // The bound is on the line without its '\r', as in RequestReader.
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > limits.max_line) {
       result.error = RequestError::kLineTooLong;
       return result;
     }
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (++r.attributes > limits.max_attributes) {
       result.error = RequestError::kTooManyAttributes;
       return result;

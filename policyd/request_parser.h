@@ -20,11 +20,11 @@ namespace mailsec::policyd {
 // Bounds on one request. Postfix 3.7 sends about 35 attributes of which the longest
 // (sender, recipient, helo_name) are bounded by smtpd's 2048-byte line_length_limit.
 struct Limits {
-  std::size_t max_line = 8192;              // one name=value line, without its '\n'
-  std::size_t max_attributes = 128;         // lines in one request
-  std::size_t max_request = 64 * 1024;      // one request, all lines with their '\n'
-  std::size_t max_discard = 1024 * 1024;    // bytes of one invalid request skipped before
-                                            // the connection is closed
+  std::size_t max_line = 8192;            // one name=value line, without its '\n'
+  std::size_t max_attributes = 128;       // lines in one request
+  std::size_t max_request = 64 * 1024;    // one request, all lines with their '\n'
+  std::size_t max_discard = 1024 * 1024;  // bytes of one invalid request skipped before
+                                          // the connection is closed
 };
 
 // What was wrong with a request. Any of them: the request counts as

@@ -54,7 +54,7 @@ class RequestReader {
   std::size_t scan_ = 0;   // where the current, incomplete line starts
   // Skipping an invalid request up to its empty line:
   RequestError skipping_ = RequestError::kNone;
-  std::size_t discarded_ = 0;  // bytes of it skipped so far
+  std::size_t discarded_ = 0;   // bytes of it skipped so far
   std::size_t line_bytes_ = 0;  // bytes of the current line (an empty line ends the request)
   bool last_cr_ = false;        // the current line so far is exactly "\r"
   bool spent_ = false;          // kFlood was reported

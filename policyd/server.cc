@@ -55,7 +55,7 @@ struct Server::Connection {
   std::size_t sent = 0;  // bytes of `out` already written
   Clock::time_point last_activity;
   std::optional<Clock::time_point> partial_since;  // an incomplete request arrived then
-  bool reading = true;         // false while too many answers wait for the peer to read them
+  bool reading = true;           // false while too many answers wait for the peer to read them
   std::uint32_t registered = 0;  // the epoll interest registered
 };
 
@@ -203,8 +203,7 @@ void Server::accept(Clock::time_point now) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       // Out of descriptors or memory: stop accepting for a moment rather than spin.
-      g_connection_warnings.warning("accept: ", std::strerror(errno),
-                                    "; not accepting for 100 ms");
+      g_connection_warnings.warning("accept: ", std::strerror(errno), "; not accepting for 100 ms");
       recorder_.internalError(core::Component::kPolicyd);
       epoll_event ev{};
       ev.data.u64 = kListenerToken;
@@ -360,7 +359,7 @@ bool Server::flush(Connection& c, Clock::time_point now) {
 }
 
 void Server::updateInterest(Connection& c) {
-  std::uint32_t want = c.reading ? EPOLLIN : 0;
+  std::uint32_t want = c.reading ? static_cast<std::uint32_t>(EPOLLIN) : 0u;
   if (c.pending() > 0) want |= EPOLLOUT;
   if (want == c.registered) return;
   epoll_event ev{};
@@ -381,8 +380,7 @@ void Server::closeConnection(ConnectionId id, Clock::time_point now) {
 void Server::drop(ConnectionId id, core::ConnectionDrop reason, Clock::time_point now) {
   catalogue_.policyd_connections_dropped.inc(reason);
   if (reason != core::ConnectionDrop::kInputFlood) {
-    g_connection_warnings.warning("policy connection ", id, " closed: ",
-                                  core::toLabel(reason));
+    g_connection_warnings.warning("policy connection ", id, " closed: ", core::toLabel(reason));
   }
   closeConnection(id, now);
 }
