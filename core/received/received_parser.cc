@@ -532,9 +532,8 @@ bool isLoopbackAddress(std::string_view text) {
   std::array<unsigned char, 16> bytes{};
   if (inet_pton(AF_INET, buf.data(), bytes.data()) == 1) return bytes[0] == 127;
   if (inet_pton(AF_INET6, buf.data(), bytes.data()) != 1) return false;
-  const bool zero10 = std::all_of(bytes.begin(), bytes.begin() + 10, [](unsigned char b) {
-    return b == 0;
-  });
+  const bool zero10 =
+      std::all_of(bytes.begin(), bytes.begin() + 10, [](unsigned char b) { return b == 0; });
   if (zero10 && bytes[10] == 0 && bytes[11] == 0 &&
       std::all_of(bytes.begin() + 12, bytes.begin() + 15, [](unsigned char b) { return b == 0; })) {
     return bytes[15] == 1;  // ::1
@@ -641,6 +640,12 @@ Hop parseReceived(std::string_view value) {
       continue;
     }
     // A word that is no clause's value.
+    if (clause == Clause::kFrom && hop.from_ip.empty() && !tok.text.empty() &&
+        tok.text.front() == '[') {
+      // fetchmail and old Exim: "from host [192.0.2.1] by …" (the address outside a comment).
+      const std::string_view ip = addressOf(tok.text);
+      if (!ip.empty()) hop.from_ip = collapse(ip);
+    }
     if (i + 3 < clause_end && iequals(tok.text, "over") && t[i + 1].kind == Kind::kWord &&
         iequals(t[i + 1].text, "TLS") && t[i + 2].kind == Kind::kWord &&
         iequals(t[i + 2].text, "secured") && t[i + 3].kind == Kind::kWord &&
