@@ -7,7 +7,10 @@
 #include <cstdint>
 #include <string>
 
+#include <vector>
+
 #include "common/log.h"
+#include "core/auth/resolver.h"
 #include "core/port_class.h"
 
 namespace mailsec::config {
@@ -44,6 +47,16 @@ struct LogConfig {
   bool to_stderr = false;  // stderr instead of syslog (foreground runs, tests)
 };
 
+// SPF/DKIM/DMARC verification (issue 4): after the milter has answered, on a bounded pool.
+struct AuthConfig {
+  bool enabled = true;
+  std::uint32_t workers = 2;   // verification threads
+  std::uint32_t queue = 1000;  // messages waiting for a worker; beyond it, dropped and counted
+  // Authentication-Results headers (RFC 8601) from these authserv-ids are read instead of
+  // verifying again; all others are ignored and counted.
+  std::vector<std::string> trusted_authserv_ids;
+};
+
 struct Config {
   std::string source = "(defaults)";  // the file it came from
   MilterConfig milter;
@@ -51,6 +64,8 @@ struct Config {
   MetricsConfig metrics;
   core::PortClassRules port_classes;
   LogConfig log;
+  core::auth::ResolverOptions dns;  // the `dns:` section
+  AuthConfig auth;
 };
 
 }  // namespace mailsec::config

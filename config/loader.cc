@@ -13,8 +13,10 @@ void readMilter(YamlReader& r, const YAML::Node& node, MilterConfig& out) {
   if (!r.mapping(node, "milter", {"socket", "timeout_seconds"}) || !node) return;
   if (const auto n = node["socket"]) {
     if (const auto v = r.string(n, "milter.socket")) {
-      if (const auto problem = validateMilterSocket(*v); !problem.empty()) r.error(n, problem);
-      else out.socket = *v;
+      if (const auto problem = validateMilterSocket(*v); !problem.empty())
+        r.error(n, problem);
+      else
+        out.socket = *v;
     }
   }
   if (const auto n = node["timeout_seconds"]) {
@@ -33,14 +35,18 @@ void readPolicyd(YamlReader& r, const YAML::Node& node, PolicydConfig& out) {
   }
   if (const auto n = node["socket"]) {
     if (const auto v = r.string(n, "policyd.socket")) {
-      if (const auto problem = validatePolicydSocket(*v); !problem.empty()) r.error(n, problem);
-      else out.socket = *v;
+      if (const auto problem = validatePolicydSocket(*v); !problem.empty())
+        r.error(n, problem);
+      else
+        out.socket = *v;
     }
   }
   if (const auto n = node["metrics_listen"]) {
     if (const auto v = r.string(n, "policyd.metrics_listen")) {
-      if (const auto problem = validateListenAddress(*v); !problem.empty()) r.error(n, problem);
-      else out.metrics_listen = *v;
+      if (const auto problem = validateListenAddress(*v); !problem.empty())
+        r.error(n, problem);
+      else
+        out.metrics_listen = *v;
     }
   }
   const auto number = [&](const char* key, std::uint64_t max, std::uint32_t& field) {
@@ -59,8 +65,10 @@ void readMetrics(YamlReader& r, const YAML::Node& node, MetricsConfig& out) {
   if (!r.mapping(node, "metrics", {"listen"}) || !node) return;
   if (const auto n = node["listen"]) {
     if (const auto v = r.string(n, "metrics.listen")) {
-      if (const auto problem = validateListenAddress(*v); !problem.empty()) r.error(n, problem);
-      else out.listen = *v;
+      if (const auto problem = validateListenAddress(*v); !problem.empty())
+        r.error(n, problem);
+      else
+        out.listen = *v;
     }
   }
 }
@@ -94,6 +102,75 @@ void readLog(YamlReader& r, const YAML::Node& node, LogConfig& out) {
   }
   if (const auto n = node["stderr"]) {
     if (const auto v = r.boolean(n, "log.stderr")) out.to_stderr = *v;
+  }
+}
+
+void readDns(YamlReader& r, const YAML::Node& node, core::auth::ResolverOptions& out) {
+  if (!r.mapping(node, "dns", {"forwarders", "timeout_ms", "dnssec", "trust_anchor_files"}) ||
+      !node) {
+    return;
+  }
+  if (const auto n = node["forwarders"]) {
+    if (const auto v = r.stringList(n, "dns.forwarders")) {
+      bool ok = true;
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        if (const auto problem = core::auth::validateForwarder((*v)[i]); !problem.empty()) {
+          r.error(n.IsSequence() ? n[i] : n, "dns.forwarders: " + problem);
+          ok = false;
+        }
+      }
+      if (ok) out.forwarders = *v;
+    }
+  }
+  if (const auto n = node["timeout_ms"]) {
+    if (const auto v = r.unsignedInteger(n, "dns.timeout_ms", 50, 60000)) {
+      out.timeout_ms = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (const auto n = node["dnssec"]) {
+    if (const auto v = r.string(n, "dns.dnssec")) {
+      if (*v == "validate")
+        out.dnssec_validate = true;
+      else if (*v == "off")
+        out.dnssec_validate = false;
+      else
+        r.error(n, "dns.dnssec must be validate or off, found \"" + *v + "\"");
+    }
+  }
+  if (const auto n = node["trust_anchor_files"]) {
+    if (const auto v = r.stringList(n, "dns.trust_anchor_files")) {
+      bool ok = true;
+      for (std::size_t i = 0; i < v->size(); ++i) {
+        if ((*v)[i].empty() || (*v)[i].front() != '/') {
+          r.error(n.IsSequence() ? n[i] : n,
+                  "dns.trust_anchor_files: \"" + (*v)[i] + "\" must be an absolute path");
+          ok = false;
+        }
+      }
+      if (ok) out.trust_anchor_files = *v;
+    }
+  }
+}
+
+void readAuth(YamlReader& r, const YAML::Node& node, AuthConfig& out) {
+  if (!r.mapping(node, "auth", {"enabled", "workers", "queue", "trusted_authserv_ids"}) || !node) {
+    return;
+  }
+  if (const auto n = node["enabled"]) {
+    if (const auto v = r.boolean(n, "auth.enabled")) out.enabled = *v;
+  }
+  if (const auto n = node["workers"]) {
+    if (const auto v = r.unsignedInteger(n, "auth.workers", 1, 256)) {
+      out.workers = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (const auto n = node["queue"]) {
+    if (const auto v = r.unsignedInteger(n, "auth.queue", 1, 1000000)) {
+      out.queue = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (const auto n = node["trusted_authserv_ids"]) {
+    if (const auto v = r.stringList(n, "auth.trusted_authserv_ids")) out.trusted_authserv_ids = *v;
   }
 }
 
@@ -144,8 +221,8 @@ std::string validatePolicydSocket(std::string_view spec) {
 
 std::string validateListenAddress(std::string_view address) {
   const auto colon = address.rfind(':');
-  const auto port = colon == std::string_view::npos ? std::nullopt
-                                                    : core::parsePort(address.substr(colon + 1));
+  const auto port =
+      colon == std::string_view::npos ? std::nullopt : core::parsePort(address.substr(colon + 1));
   if (!port || *port == 0) {
     return "metrics address \"" + std::string(address) + "\" must be HOST:PORT (port 1-65535)";
   }
@@ -173,7 +250,7 @@ LoadResult loadConfigText(std::string_view text, const std::string& name) {
   }
   try {
     if (!r.mapping(root, "the top level",
-                   {"milter", "metrics", "port_classes", "log", "policyd"})) {
+                   {"milter", "metrics", "port_classes", "log", "policyd", "dns", "auth"})) {
       return result;
     }
     if (!root || root.IsNull()) return result;
@@ -182,6 +259,8 @@ LoadResult loadConfigText(std::string_view text, const std::string& name) {
     readPortClasses(r, root["port_classes"], result.config.port_classes);
     readLog(r, root["log"], result.config.log);
     readPolicyd(r, root["policyd"], result.config.policyd);
+    readDns(r, root["dns"], result.config.dns);
+    readAuth(r, root["auth"], result.config.auth);
   } catch (const std::exception& e) {
     // yaml-cpp throws on some malformed trees (e.g. aliases to nothing); report, don't crash.
     result.errors.push_back(ConfigError{name, 0, 0, std::string("cannot read: ") + e.what()});

@@ -51,6 +51,21 @@ class Resolver {
   virtual DnsAnswer query(std::string_view name, std::uint16_t type) = 0;
 };
 
+// How the production resolver (UnboundResolver) is set up; config's `dns:` section.
+struct ResolverOptions {
+  // unbound forward-addr syntax, IP or IP@PORT; empty: the system resolver (/etc/resolv.conf).
+  std::vector<std::string> forwarders;
+  std::uint32_t timeout_ms = 1500;  // per lookup, then DnsStatus::kTimeout
+  bool dnssec_validate = true;      // false: every answer is Dnssec::kUnknown
+  // Trust anchors (DS or DNSKEY zone-file lines) besides the root anchor.
+  std::vector<std::string> trust_anchor_files;
+  std::string root_anchor_file = "/usr/share/dns/root.ds";  // dns-root-data
+  std::string resolv_conf = "/etc/resolv.conf";
+};
+
+// Checks one forwarder in unbound's forward-addr syntax (IP or IP@PORT); "" when valid.
+std::string validateForwarder(std::string_view forwarder);
+
 // The TXT records of an answer, each record's character-strings concatenated (RFC 7208 §3.3,
 // RFC 6376 §3.6.2.2). Malformed rdata is skipped.
 std::vector<std::string> txtRecords(const DnsAnswer& answer);

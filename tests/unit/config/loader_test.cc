@@ -57,7 +57,7 @@ TEST(ConfigLoader, ErrorsNameFileLineAndColumn) {
   const ErrorCase cases[] = {
       {"unknown top-level key", "milter: {}\nmetricz: {}\n",
        "c.yaml:2:1: unknown key \"metricz\" in the top level (known keys: milter, metrics, "
-       "port_classes, log, policyd)"},
+       "port_classes, log, policyd, dns, auth)"},
       {"unknown nested key", "milter:\n  sockett: unix:/x\n",
        "c.yaml:2:3: unknown key \"sockett\" in milter (known keys: socket, timeout_seconds)"},
       {"wrong type", "milter:\n  timeout_seconds: soon\n",
@@ -80,7 +80,8 @@ TEST(ConfigLoader, ErrorsNameFileLineAndColumn) {
        "c.yaml:2:10: log.level must be one of debug, info, warning, error, found \"loud\""},
       {"syntax error", "milter:\n  socket: [unclosed\n",
        "c.yaml:3:1: end of sequence flow not found"},
-      {"top level not a map", "- a\n- b\n", "c.yaml:1:1: the top level must be a mapping, found a list"},
+      {"top level not a map", "- a\n- b\n",
+       "c.yaml:1:1: the top level must be a mapping, found a list"},
   };
   for (const auto& c : cases) {
     const auto loaded = loadConfigText(c.text, "c.yaml");
@@ -90,8 +91,8 @@ TEST(ConfigLoader, ErrorsNameFileLineAndColumn) {
 }
 
 TEST(ConfigLoader, ReportsEveryErrorNotJustTheFirst) {
-  const auto loaded = loadConfigText("milter:\n  socket: x\n  timeout_seconds: -1\nfoo: 1\n",
-                                     "c.yaml");
+  const auto loaded =
+      loadConfigText("milter:\n  socket: x\n  timeout_seconds: -1\nfoo: 1\n", "c.yaml");
   EXPECT_EQ(loaded.errors.size(), 3u);
 }
 
@@ -103,13 +104,74 @@ TEST(ConfigLoader, MissingFile) {
 }
 
 TEST(ConfigLoader, HostileYamlDoesNotCrash) {
-  const char* texts[] = {"*alias", "a: &x [*x]", "{{{{{{{{{{", "\t\t: :", "milter: !!binary x",
-                         "milter:\n  socket:\n    - a\n", "? [a, b]\n: c\n"};
+  const char* texts[] = {"*alias",         "a: &x [*x]",         "{{{{{{{{{{",
+                         "\t\t: :",        "milter: !!binary x", "milter:\n  socket:\n    - a\n",
+                         "? [a, b]\n: c\n"};
   for (const char* text : texts) {
     const auto loaded = loadConfigText(text, "h.yaml");
     (void)loaded;  // any outcome but a crash or an escaping exception is fine
   }
   SUCCEED();
+}
+
+TEST(ConfigLoader, ReadsDnsAndAuth) {
+  const auto loaded = loadConfigText(R"(
+dns:
+  forwarders: ["127.0.0.1@5353", "::1"]
+  timeout_ms: 700
+  dnssec: off
+  trust_anchor_files: [/tmp/ta.ds]
+auth:
+  enabled: false
+  workers: 3
+  queue: 10
+  trusted_authserv_ids: [mx.example.org]
+)",
+                                     "t.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors.front().toString();
+  const auto& c = loaded.config;
+  EXPECT_EQ(c.dns.forwarders, (std::vector<std::string>{"127.0.0.1@5353", "::1"}));
+  EXPECT_EQ(c.dns.timeout_ms, 700u);
+  EXPECT_FALSE(c.dns.dnssec_validate);
+  EXPECT_EQ(c.dns.trust_anchor_files, (std::vector<std::string>{"/tmp/ta.ds"}));
+  EXPECT_FALSE(c.auth.enabled);
+  EXPECT_EQ(c.auth.workers, 3u);
+  EXPECT_EQ(c.auth.queue, 10u);
+  EXPECT_EQ(c.auth.trusted_authserv_ids, (std::vector<std::string>{"mx.example.org"}));
+}
+
+TEST(ConfigLoader, DnsAndAuthDefaults) {
+  const auto loaded = loadConfigText("dns: {}\nauth: {}\n", "t.yaml");
+  ASSERT_TRUE(loaded.ok());
+  EXPECT_TRUE(loaded.config.dns.forwarders.empty());
+  EXPECT_EQ(loaded.config.dns.timeout_ms, 1500u);
+  EXPECT_TRUE(loaded.config.dns.dnssec_validate);
+  EXPECT_TRUE(loaded.config.auth.enabled);
+  EXPECT_EQ(loaded.config.auth.workers, 2u);
+  EXPECT_EQ(loaded.config.auth.queue, 1000u);
+}
+
+TEST(ConfigLoader, DnsAndAuthErrorsNameLineAndColumn) {
+  const ErrorCase cases[] = {
+      {"forwarder not an IP", "dns:\n  forwarders: [127.0.0.1, ns.example]\n",
+       "c.yaml:2:27: dns.forwarders: forwarder \"ns.example\" must be an IP address, "
+       "optionally @PORT"},
+      {"forwarder port", "dns:\n  forwarders: [\"127.0.0.1@99999\"]\n",
+       "c.yaml:2:16: dns.forwarders: forwarder \"127.0.0.1@99999\": the port after @ must be "
+       "1-65535"},
+      {"dnssec value", "dns:\n  dnssec: yes\n",
+       "c.yaml:2:11: dns.dnssec must be validate or off, found \"yes\""},
+      {"relative anchor", "dns:\n  trust_anchor_files: [ta.ds]\n",
+       "c.yaml:2:24: dns.trust_anchor_files: \"ta.ds\" must be an absolute path"},
+      {"unknown auth key", "auth:\n  worker: 2\n",
+       "c.yaml:2:3: unknown key \"worker\" in auth (known keys: enabled, workers, queue, "
+       "trusted_authserv_ids)"},
+  };
+  for (const auto& c : cases) {
+    const auto loaded = loadConfigText(c.text, "c.yaml");
+    ASSERT_FALSE(loaded.ok()) << c.name;
+    EXPECT_EQ(loaded.errors.front().toString(), c.want) << c.name;
+  }
 }
 
 }  // namespace
