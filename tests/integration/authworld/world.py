@@ -108,3 +108,160 @@ def records(public_keys: dict) -> dict:
         for name, rtype, rdata in spec.get("extra", []):
             rrs.append((f"{name}.{domain}", rtype, rdata))
     return out
+
+
+# Fresh domains for the outage test (never queried before it, so no cache can answer).
+OUTAGE_DOMAIN = "down.test"
+RECOVERY_DOMAIN = "recover.test"
+for _d in (OUTAGE_DOMAIN, RECOVERY_DOMAIN):
+    DOMAINS[_d] = {"spf": [_SPF_STRICT], "dkim": {"s1": "s1"},
+                   "dmarc": "v=DMARC1; p=quarantine"}
+
+
+# ---- the test messages and their verdicts ---------------------------------------------------
+#
+# Each message: the client address presented through XCLIENT, the EHLO name, the envelope
+# sender (MAIL FROM; "" for a bounce, when SPF checks the HELO name), the From header's
+# address, and its DKIM signatures — (signing domain, selector, key, algorithm, tweak):
+#   tweak None      a good signature
+#         "body"    the body changed after signing (body hash mismatch)
+#         "header"  the Subject changed after signing (signature mismatch)
+#         "expired" signed with t= 2 days and x= 1 day in the past
+#         "duptag"  the tag list has s= twice (RFC 6376 §3.2: the whole tag-list is invalid)
+#
+# Expected verdicts use the label values of docs/metrics.md:
+#   spf    (result, error)
+#   dkim   [(result, reason)] one per signature, in header order
+#   dmarc  (result, policy, partial)
+#   method mailsec_auth_methods_total{method}
+#   records [(record, dnssec)]: mailsec_auth_records_total — one per record *found*: the
+#          checked domain's SPF record (not includes; once even when duplicated), each DKIM key
+#          record fetched (a revoked key counts; NXDOMAIN does not; a signature rejected before
+#          key lookup — expired, syntax — fetches none, RFC 6376 §6.1.1 before §6.1.2), the
+#          DMARC record. A bogus answer counts as found, with dnssec=bogus; timeouts and
+#          SERVFAIL are not counted. Zone test. is insecure, signed.test secure.
+
+def _m(mid, ip, mail_from, from_addr, sigs, spf, dkim, dmarc, method, records, ehlo=None,
+       note=""):
+    return {"id": mid, "ip": ip, "ehlo": ehlo or "client.example.test", "mail_from": mail_from,
+            "from": from_addr, "sigs": sigs, "spf": spf, "dkim": dkim, "dmarc": dmarc,
+            "method": method, "records": records, "note": note}
+
+
+_I = "insecure"
+PASS, NONE = ("pass", "none"), ("none", "none")
+ABSENT = ("none", "absent", "false")
+
+MESSAGES = [
+    _m("aligned-pass", GOOD_IP, "a@reject.test", "a@reject.test",
+       [("reject.test", "s1", "s1", "rsa-sha256", None)],
+       PASS, [PASS], ("pass", "reject", "false"), "dkim_and_spf",
+       [("spf", _I), ("dkim_key", _I), ("dmarc", _I)]),
+    _m("spf-fail-dkim-pass", BAD_IP, "a@reject.test", "a@reject.test",
+       [("reject.test", "s1", "s1", "rsa-sha256", None)],
+       ("fail", "none"), [PASS], ("pass", "reject", "false"), "dkim_only",
+       [("spf", _I), ("dkim_key", _I), ("dmarc", _I)]),
+    _m("spoofed-reject", BAD_IP, "a@reject.test", "a@reject.test", [],
+       ("fail", "none"), [], ("fail", "reject", "false"), "none",
+       [("spf", _I), ("dmarc", _I)], note="unsigned, unauthorized"),
+    _m("softfail-quarantine", BAD_IP, "b@softfail.test", "a@quarantine.test", [],
+       ("softfail", "none"), [], ("fail", "quarantine", "false"), "none",
+       [("spf", _I), ("dmarc", _I)]),
+    _m("monitor-spf-aligned", GOOD_IP, "a@monitor.test", "a@monitor.test", [],
+       PASS, [], ("pass", "none", "false"), "spf_only",
+       [("spf", _I), ("dmarc", _I)]),
+    _m("partial-body-altered", BAD_IP, "b@neutral.test", "a@partial.test",
+       [("partial.test", "s1", "s1", "rsa-sha256", "body")],
+       ("neutral", "none"), [("fail", "body_hash_mismatch")], ("fail", "reject", "true"),
+       "none", [("spf", _I), ("dkim_key", _I), ("dmarc", _I)]),
+    _m("header-altered", GOOD_IP, "b@hardfail.test", "a@dkim.test",
+       [("dkim.test", "k1024", "k1024", "rsa-sha256", "header")],
+       PASS, [("fail", "signature_mismatch")], ABSENT, "spf_only",
+       [("spf", _I), ("dkim_key", _I)]),
+    _m("two-signatures", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "k1024", "k1024", "rsa-sha256", None),
+        ("dkim.test", "k2048", "k2048", "rsa-sha256", None)],
+       NONE, [PASS, PASS], ABSENT, "dkim_only",
+       [("dkim_key", _I), ("dkim_key", _I)]),
+    _m("key-512", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "k512", "k512", "rsa-sha256", None)],
+       NONE, [("permerror", "key_too_small")], ABSENT, "none", [("dkim_key", _I)]),
+    _m("key-revoked", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "revoked", "k1024", "rsa-sha256", None)],
+       NONE, [("permerror", "key_revoked")], ABSENT, "none", [("dkim_key", _I)]),
+    _m("key-missing", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "absent", "k1024", "rsa-sha256", None)],
+       NONE, [("permerror", "key_not_found")], ABSENT, "none", []),
+    _m("expired", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "k1024", "k1024", "rsa-sha256", "expired")],
+       NONE, [("permerror", "expired")], ABSENT, "none", []),
+    _m("duplicated-tag", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "k1024", "k1024", "rsa-sha256", "duptag")],
+       NONE, [("permerror", "syntax")], ABSENT, "none", []),
+    _m("rsa-sha1", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "k2048", "k2048", "rsa-sha1", None)],
+       NONE, [PASS], ABSENT, "dkim_only", [("dkim_key", _I)],
+       note="RFC 8301 deprecates rsa-sha1 but libopendkim and python3-dkim still verify it"),
+    _m("ed25519", BAD_IP, "b@nospf.test", "a@dkim.test",
+       [("dkim.test", "ed", "ed", "ed25519-sha256", None)],
+       NONE, [PASS], ABSENT, "dkim_only", [("dkim_key", _I)]),
+    _m("dnssec-secure", GOOD_IP, "a@signed.test", "a@signed.test",
+       [("signed.test", "s1", "s1", "rsa-sha256", None)],
+       PASS, [PASS], ("pass", "reject", "false"), "dkim_and_spf",
+       [("spf", "secure"), ("dkim_key", "secure"), ("dmarc", "secure")]),
+    _m("dnssec-bogus", GOOD_IP, "a@bogus.test", "a@bogus.test",
+       [("bogus.test", "s1", "s1", "rsa-sha256", None)],
+       ("temperror", "dns_temporary"), [("temperror", "other")],
+       ("temperror", "absent", "false"), "none",
+       [("spf", "bogus"), ("dkim_key", "bogus"), ("dmarc", "bogus")],
+       note="validation fails: every lookup SERVFAILs"),
+    _m("spf-syntax-error", GOOD_IP, "a@broken.test", "a@broken.test", [],
+       ("permerror", "invalid_record"), [], ABSENT, "none", [("spf", _I)]),
+    _m("spf-two-records", GOOD_IP, "a@duplicate.test", "a@duplicate.test", [],
+       ("permerror", "invalid_record"), [], ABSENT, "none", [("spf", _I)]),
+    _m("spf-too-many-lookups", GOOD_IP, "a@toomany.test", "a@toomany.test", [],
+       ("permerror", "too_many_lookups"), [], ABSENT, "none", [("spf", _I)]),
+    _m("spf-servfail", GOOD_IP, "a@servfail.test", "a@dkim.test", [],
+       ("temperror", "dns_temporary"), [], ABSENT, "none", []),
+    _m("ipv6-pass", GOOD_IP6, "a@hardfail.test", "a@hardfail.test", [],
+       PASS, [], ABSENT, "spf_only", [("spf", _I)]),
+    _m("bounce-helo-pass", GOOD_IP, "", "postmaster@hardfail.test", [],
+       PASS, [], ABSENT, "spf_only", [("spf", _I)], ehlo="hardfail.test",
+       note="null sender: SPF checks the HELO identity"),
+]
+
+# The outage test: while the server is paused, messages like this one (fresh domain) must
+# yield temperrors and fetch nothing; after it resumes, RECOVERY_MESSAGE must pass again.
+OUTAGE_MESSAGE = _m(
+    "outage", GOOD_IP, f"a@{OUTAGE_DOMAIN}", f"a@{OUTAGE_DOMAIN}",
+    [(OUTAGE_DOMAIN, "s1", "s1", "rsa-sha256", None)],
+    ("temperror", "dns_timeout"), [("temperror", "other")], ("temperror", "absent", "false"),
+    "none", [])
+RECOVERY_MESSAGE = _m(
+    "recovery", GOOD_IP, f"a@{RECOVERY_DOMAIN}", f"a@{RECOVERY_DOMAIN}",
+    [(RECOVERY_DOMAIN, "s1", "s1", "rsa-sha256", None)],
+    PASS, [PASS], ("pass", "quarantine", "false"), "dkim_and_spf",
+    [("spf", _I), ("dkim_key", _I), ("dmarc", _I)])
+
+
+def expected_deltas(messages) -> dict:
+    """{family: {frozenset(labels): count}} that `messages` must add to /metrics."""
+    out = {f: {} for f in ("mailsec_spf_results_total", "mailsec_dkim_signatures_total",
+                           "mailsec_dmarc_results_total", "mailsec_auth_records_total",
+                           "mailsec_auth_methods_total", "mailsec_verifications_dropped_total")}
+
+    def add(family, **labels):
+        key = frozenset((k, str(v)) for k, v in labels.items())
+        out[family][key] = out[family].get(key, 0) + 1
+
+    for m in messages:
+        add("mailsec_spf_results_total", result=m["spf"][0], error=m["spf"][1])
+        for result, reason in m["dkim"]:
+            add("mailsec_dkim_signatures_total", result=result, reason=reason)
+        if m["dmarc"]:
+            add("mailsec_dmarc_results_total", result=m["dmarc"][0], policy=m["dmarc"][1],
+                partial=m["dmarc"][2])
+        for record, dnssec in m["records"]:
+            add("mailsec_auth_records_total", record=record, dnssec=dnssec)
+        add("mailsec_auth_methods_total", method=m["method"])
+    return out
