@@ -9,6 +9,8 @@ packages=(
   libssl-dev libmilter-dev prometheus-cpp-dev libyaml-cpp-dev
   # SPF/DMARC verification (issue 4): the resolver, its root trust anchor, the public suffix list
   libunbound-dev libspf2-dev libopendmarc-dev dns-root-data publicsuffix
+  # DKIM verification (issue 4)
+  libopendkim-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
   python3 openssl curl iproute2 procps psmisc

@@ -5,6 +5,7 @@
 // Trusts: the test. Thread-safety: query() may be called from many threads (a mutex).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -54,7 +55,7 @@ class FakeKeyResolver : public core::auth::Resolver {
     if (entry.status == core::auth::DnsStatus::kTimeout) return answer;
     answer.rcode = entry.status == core::auth::DnsStatus::kNxDomain   ? 3
                    : entry.status == core::auth::DnsStatus::kServFail ? 2
-                                                                       : 0;
+                                                                      : 0;
     if (entry.status == core::auth::DnsStatus::kAnswer) {
       for (const std::string& record : entry.txt) answer.rdata.push_back(txtRdata(record));
     }
