@@ -1,6 +1,7 @@
 """Shared fixtures: a private MTA with TLS (Postfix, or Sendmail from a dpkg -x prefix) whose
 milter list points at a freshly started mailsec-milter, all on free loopback ports."""
 import os
+import re
 import shutil
 import tempfile
 import unittest
@@ -41,7 +42,8 @@ def remove_workdir(workdir: str, milter_statuses) -> None:
 # MTA factories: (directory, mx_port, submission_port, milter_port, pki) -> an MTA wired to the
 # milter, failing open, with short milter timeouts.
 
-def postfix_mta(directory: str, mx_port: int, sub_port: int, milter_port: int, pki) -> Postfix:
+def postfix_mta(directory: str, mx_port: int, sub_port: int, milter_port: int, pki,
+                extra_main_cf: dict | None = None) -> Postfix:
     return Postfix(os.path.join(directory, "postfix"), mx_port, pki=pki, submission_port=sub_port,
                    main_cf={
                        "smtpd_milters": f"inet:127.0.0.1:{milter_port}",
@@ -50,6 +52,7 @@ def postfix_mta(directory: str, mx_port: int, sub_port: int, milter_port: int, p
                        "milter_connect_timeout": "5s",
                        "milter_command_timeout": "10s",
                        "milter_content_timeout": "10s",
+                       **(extra_main_cf or {}),
                    })
 
 
@@ -93,6 +96,17 @@ def readable(series: dict) -> dict:
     return {",".join(f"{k}={v}" for k, v in sorted(lab)): v for lab, v in series.items()}
 
 
+def wait_more_sessions(scrape, before: metrics.Scrape, count: int, timeout: float, what: str):
+    """Waits until `scrape()` shows `count` more sessions than `before`; returns that scrape."""
+    base = before.total("mailsec_sessions_total")
+
+    def enough():
+        now = scrape()
+        return now if now.total("mailsec_sessions_total") - base >= count else None
+
+    return wait_until(enough, timeout=timeout, what=f"{count} more {what} counted")
+
+
 class MilterStack:
     """One MTA (made by `make_mta`) and the mailsec-milter it talks to, in `workdir`."""
 
@@ -124,13 +138,7 @@ class MilterStack:
     def wait_sessions(self, before: metrics.Scrape, count: int, timeout: float = 30.0):
         """Waits until `count` more sessions were counted than in `before`, then returns a
         scrape. Sessions are counted when the MTA closes the milter connection."""
-        base = before.total("mailsec_sessions_total")
-
-        def enough():
-            now = self.scrape()
-            return now if now.total("mailsec_sessions_total") - base >= count else None
-
-        return wait_until(enough, timeout=timeout, what=f"{count} more sessions counted")
+        return wait_more_sessions(self.scrape, before, count, timeout, "sessions")
 
 
 class MilterCase(unittest.TestCase):
@@ -180,3 +188,66 @@ class SendmailMilterCase(MilterCase):
 
     make_mta = staticmethod(sendmail_mta)
     sendmail = property(lambda self: self.mta)
+
+
+# mailsec-policyd beside the milter: Postfix configured with the snippet operators install
+# (packaging/postfix/policyd.cf.snippet), its socket moved to the test's policy port.
+
+PACKAGED_POSTFIX_POLICYD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                        "packaging", "postfix", "policyd.cf.snippet")
+PACKAGED_POLICY_SOCKET = "inet:127.0.0.1:10040"
+
+
+def postfix_policyd_settings(policy_port: int, *, optional: bool = False) -> dict:
+    """The main.cf settings of the packaged policyd snippet, pointed at `policy_port`;
+    `optional` also takes its commented-out optional settings."""
+    with open(PACKAGED_POSTFIX_POLICYD) as f:
+        text = f.read()
+    if PACKAGED_POLICY_SOCKET not in text:
+        raise AssertionError(f"{PACKAGED_POSTFIX_POLICYD} no longer names {PACKAGED_POLICY_SOCKET}")
+    settings = {}
+    for line in text.replace(PACKAGED_POLICY_SOCKET, f"inet:127.0.0.1:{policy_port}").splitlines():
+        m = re.match(r"^(# )?([a-z_]+) = (.+)$", line)
+        if m and (optional or not m.group(1)):
+            settings[m.group(2)] = m.group(3)
+    return settings
+
+
+class PolicydStack(MilterStack):
+    """A Postfix wired to both mailsec-milter and mailsec-policyd (the packaged snippets), so
+    the two daemons see the same traffic. `main_cf` adds or overrides Postfix parameters."""
+
+    def __init__(self, workdir: str, pki, *, optional: bool = False, main_cf: dict | None = None):
+        self.policy_port, self.policyd_metrics_port = free_port(), free_port()
+        settings = {**postfix_policyd_settings(self.policy_port, optional=optional),
+                    **(main_cf or {})}
+
+        def make_mta(directory, mx_port, sub_port, milter_port, pki_):
+            return postfix_mta(directory, mx_port, sub_port, milter_port, pki_, settings)
+
+        super().__init__(workdir, make_mta, pki)
+        self.policyd = processes.policyd(workdir, self.policy_port, self.policyd_metrics_port,
+                                         MILTER_CONFIG.format(mx=self.mx_port, sub=self.sub_port))
+
+    def start(self) -> None:
+        self.policyd.start()
+        try:
+            super().start()
+        except Exception:
+            self.policyd.stop()
+            raise
+
+    def stop(self) -> int | None:
+        """Stops everything; returns the milter's exit status (policyd_status has its own)."""
+        status = super().stop()
+        self.policyd_status = self.policyd.stop()
+        return status
+
+    def scrape_policyd(self) -> metrics.Scrape:
+        return metrics.scrape(self.policyd_metrics_port)
+
+    def wait_policyd_sessions(self, before: metrics.Scrape, count: int, timeout: float = 30.0):
+        """Waits until policyd counted `count` more sessions than in `before`; returns a scrape.
+        policyd counts a session when its smtpd's policy connection carries the next client or
+        closes (smtpd_policy_service_max_idle), after a short grace."""
+        return wait_more_sessions(self.scrape_policyd, before, count, timeout, "policyd sessions")

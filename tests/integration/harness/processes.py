@@ -58,11 +58,22 @@ def build_dir() -> str:
     return os.environ.get("MAILSEC_BUILD_DIR", os.path.join(os.getcwd(), "build"))
 
 
-def milter(workdir: str, milter_port: int, metrics_port: int, config_text: str) -> Daemon:
-    config = os.path.join(workdir, "mailsec.yaml")
+def _daemon(name: str, workdir: str, port: int, metrics_port: int, config_text: str,
+            config_name: str) -> Daemon:
+    """mailsec-`name` from the build directory on 127.0.0.1:`port`, logging to NAME.log."""
+    config = os.path.join(workdir, config_name)
     with open(config, "w") as f:
         f.write(config_text)
-    binary = os.path.join(build_dir(), "milter", "mailsec-milter")
-    return Daemon([binary, "--config", config, "--socket", f"inet:{milter_port}@127.0.0.1",
+    binary = os.path.join(build_dir(), name, f"mailsec-{name}")
+    return Daemon([binary, "--config", config, "--socket", f"inet:{port}@127.0.0.1",
                    "--metrics-listen", f"127.0.0.1:{metrics_port}", "--log-stderr"],
-                  os.path.join(workdir, "milter.log"), [milter_port, metrics_port])
+                  os.path.join(workdir, f"{name}.log"), [port, metrics_port])
+
+
+def milter(workdir: str, milter_port: int, metrics_port: int, config_text: str) -> Daemon:
+    return _daemon("milter", workdir, milter_port, metrics_port, config_text, "mailsec.yaml")
+
+
+def policyd(workdir: str, policy_port: int, metrics_port: int, config_text: str) -> Daemon:
+    """mailsec-policyd on 127.0.0.1:`policy_port`, /metrics on `metrics_port`."""
+    return _daemon("policyd", workdir, policy_port, metrics_port, config_text, "policyd.yaml")
