@@ -6,6 +6,7 @@
 #pragma once
 
 #include "core/observation.h"
+#include "core/received/chain_observation.h"
 
 namespace mailsec::core {
 
@@ -17,6 +18,8 @@ class Recorder {
   virtual void unknownCommand(Source source, UnknownCommandSignature signature) = 0;
   virtual void inputError(Source source, InputErrorKind kind) = 0;
   virtual void internalError(Component component) = 0;
+  // One message's Received chain (core::received::ReceivedChainTracker decides). Not pure.
+  virtual void receivedChain(const received::ChainObservation& /*chain*/) {}
 };
 
 }  // namespace mailsec::core

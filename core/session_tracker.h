@@ -47,6 +47,8 @@ class SessionTracker {
   PortClass portClass() const { return port_class_; }
   const std::string& helo() const { return helo_; }
   const ConnectFacts& connectFacts() const { return connect_; }
+  // The TLS facts reported so far (bounded copies; empty fields when cleartext).
+  const TlsFacts& tlsFacts() const { return tls_facts_; }
   std::uint32_t messages() const { return messages_; }
 
   // The client-certificate verdict from the MTA's TLS facts (Postfix gives a subject only for

@@ -5,6 +5,12 @@ namespace {
 
 constexpr const char* kBuildInfoName = "mailsec_build_info";
 constexpr const char* kBuildInfoHelp = "Always 1; the version label names the running mailsec.";
+constexpr const char* kHopsPerMessageName = "mailsec_received_hops_per_message";
+constexpr const char* kHopsPerMessageHelp =
+    "Hops per message: its Received headers (up to the per-message cap) plus the hop into this "
+    "MTA.";
+const prometheus::Histogram::BucketBoundaries kHopsPerMessageBuckets = {1, 2,  3,  4,  5,  6,  7,
+                                                                        8, 10, 12, 15, 20, 30, 50};
 
 }  // namespace
 
@@ -39,12 +45,57 @@ Catalogue::Catalogue(prometheus::Registry& registry)
                                   "Policy connections mailsec-policyd closed on its own; "
                                   "Postfix reconnects (and fails open with default_action=DUNNO).",
                                   {"reason"}),
-      build_info_family_(prometheus::BuildGauge()
-                             .Name(kBuildInfoName)
-                             .Help(kBuildInfoHelp)
-                             .Register(registry)) {
+      downgrade_suspected(registry, specs_, "mailsec_downgrade_suspected_total",
+                          "Sessions suspected of a STARTTLS downgrade, by signal: cleartext from "
+                          "a peer whose history is TLS, a masked or truncated STARTTLS. Which "
+                          "peers: mailsec-report --downgrades.",
+                          {"source", "signal"}),
+      store_errors(registry, specs_, "mailsec_store_errors_total",
+                   "History store (SQLite) failures, by kind; retried at the next flush, "
+                   "Prometheus counting is unaffected. queue_full counts observations dropped.",
+                   {"kind"}),
+      store_flushes(registry, specs_, "mailsec_store_flushes_total",
+                    "Successful flushes of the history store (one transaction each).", {}),
+      received_hops(registry, specs_, "mailsec_received_hops_total",
+                    "Hops of Received chains, by position in the path, WITH protocol and "
+                    "whether the hop was encrypted (docs/received.md).",
+                    {"position", "protocol", "tls"}),
+      received_hop_tls_versions(registry, specs_, "mailsec_received_hop_tls_versions_total",
+                                "Encrypted hops whose MTA named the TLS version, by position "
+                                "and version.",
+                                {"position", "version"}),
+      message_paths(registry, specs_, "mailsec_message_paths_total",
+                    "Messages by the protection of their whole path: every judgeable hop "
+                    "encrypted, a cleartext hop, or nothing judgeable.",
+                    {"path"}),
+      message_first_cleartext_hops(registry, specs_, "mailsec_message_first_cleartext_hops_total",
+                                   "Messages with a cleartext hop, by where the first (oldest) "
+                                   "one sat.",
+                                   {"position"}),
+      message_origin_submissions(registry, specs_, "mailsec_message_origin_submissions_total",
+                                 "Messages by how the origin submitted them (the oldest hop): "
+                                 "authenticated, over TLS.",
+                                 {"authenticated", "tls"}),
+      received_headers_dropped(registry, specs_, "mailsec_received_headers_dropped_total",
+                               "Received headers not analysed because a message exceeded the "
+                               "per-message caps; the mail is unaffected.",
+                               {"reason"}),
+      received_headers_unparsable(registry, specs_, "mailsec_received_headers_unparsable_total",
+                                  "Received headers with broken structure or over the parser's "
+                                  "bounds (their hop is counted with what could be read).",
+                                  {"kind"}),
+      hops_per_message_family_(prometheus::BuildHistogram()
+                                   .Name(kHopsPerMessageName)
+                                   .Help(kHopsPerMessageHelp)
+                                   .Register(registry)),
+      build_info_family_(
+          prometheus::BuildGauge().Name(kBuildInfoName).Help(kBuildInfoHelp).Register(registry)),
+      hops_per_message(hops_per_message_family_.Add({}, kHopsPerMessageBuckets)) {
+  specs_.push_back(FamilySpec{kHopsPerMessageName, kHopsPerMessageHelp, "histogram", {}});
   build_info_family_.Add({{"version", MAILSEC_VERSION}}).Set(1);
-  specs_.push_back(FamilySpec{kBuildInfoName, kBuildInfoHelp, "gauge",
+  specs_.push_back(FamilySpec{kBuildInfoName,
+                              kBuildInfoHelp,
+                              "gauge",
                               {LabelSpec{"version", {"<the release, e.g. " MAILSEC_VERSION ">"}}}});
 }
 

@@ -9,12 +9,15 @@
 #include <vector>
 
 #include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
 #include "core/observation.h"
+#include "core/received/received_types.h"
 #include "core/tls/tls_types.h"
 #include "metrics/counter_family.h"
 #include "metrics/family_spec.h"
+#include "metrics/store/store_types.h"
 
 namespace mailsec::metrics {
 
@@ -39,9 +42,27 @@ class Catalogue {
   CounterFamily<core::Component> errors;
   CounterFamily<core::SmtpStage> policyd_requests;
   CounterFamily<core::ConnectionDrop> policyd_connections_dropped;
+  // Downgrade detection and the history store (issue 7; docs/operations.md).
+  CounterFamily<core::Source, core::DowngradeSignal> downgrade_suspected;
+  CounterFamily<store::StoreErrorKind> store_errors;
+  CounterFamily<> store_flushes;
+  // Received-chain analysis (issue 3; docs/received.md).
+  CounterFamily<core::received::HopPosition, core::received::Protocol, core::received::HopTls>
+      received_hops;
+  CounterFamily<core::received::HopPosition, core::tls::Version> received_hop_tls_versions;
+  CounterFamily<core::received::PathClass> message_paths;
+  CounterFamily<core::received::HopPosition> message_first_cleartext_hops;
+  CounterFamily<core::received::HopAuth, core::received::HopTls> message_origin_submissions;
+  CounterFamily<core::received::DropReason> received_headers_dropped;
+  CounterFamily<core::received::Unparsable> received_headers_unparsable;
 
  private:
+  prometheus::Family<prometheus::Histogram>& hops_per_message_family_;
   prometheus::Family<prometheus::Gauge>& build_info_family_;
+
+ public:
+  // Hops per message (Received headers kept plus the live hop into this MTA).
+  prometheus::Histogram& hops_per_message;
 };
 
 }  // namespace mailsec::metrics

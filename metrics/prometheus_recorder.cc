@@ -42,4 +42,29 @@ void PrometheusRecorder::internalError(core::Component component) {
   catalogue_.errors.inc(component);
 }
 
+void PrometheusRecorder::downgradeSuspected(const core::DowngradeSuspicion& suspicion) {
+  // The signal only: which peer it was goes to the store, never to a label.
+  catalogue_.downgrade_suspected.inc(suspicion.source, suspicion.signal);
+}
+
+void PrometheusRecorder::receivedChain(const core::received::ChainObservation& chain) {
+  using core::received::DropReason;
+  using core::received::Unparsable;
+  for (const auto& hop : chain.hops) {
+    catalogue_.received_hops.inc(hop.position, hop.protocol, hop.tls);
+    if (hop.tls_version) catalogue_.received_hop_tls_versions.inc(hop.position, *hop.tls_version);
+  }
+  catalogue_.hops_per_message.Observe(static_cast<double>(chain.hops.size()));
+  catalogue_.message_paths.inc(chain.path);
+  if (chain.first_cleartext) catalogue_.message_first_cleartext_hops.inc(*chain.first_cleartext);
+  catalogue_.message_origin_submissions.inc(chain.origin_authenticated, chain.origin_tls);
+  const auto count = [](auto& family, auto label, std::size_t n) {
+    if (n > 0) family.inc(label, static_cast<double>(n));
+  };
+  count(catalogue_.received_headers_dropped, DropReason::kHeaderCap, chain.dropped_header_cap);
+  count(catalogue_.received_headers_dropped, DropReason::kByteCap, chain.dropped_byte_cap);
+  count(catalogue_.received_headers_unparsable, Unparsable::kMalformed, chain.malformed);
+  count(catalogue_.received_headers_unparsable, Unparsable::kTruncated, chain.truncated);
+}
+
 }  // namespace mailsec::metrics

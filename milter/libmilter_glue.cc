@@ -51,19 +51,20 @@ sfsistat guarded(SMFICTX* ctx, const char* stage, sfsistat reply, Body&& body) {
   return reply;
 }
 
-sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long steps,
-                     unsigned long, unsigned long, unsigned long* want_actions,
-                     unsigned long* want_steps, unsigned long* want_f2, unsigned long* want_f3) {
+sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long steps, unsigned long,
+                     unsigned long, unsigned long* want_actions, unsigned long* want_steps,
+                     unsigned long* want_f2, unsigned long* want_f3) {
   *want_actions = 0;  // mailsec never modifies a message
   *want_f2 = 0;
   *want_f3 = 0;
   // No reply for the steps mailsec only observes, so the MTA never waits on it there
   // (libmilter fakes these for MTAs that lack them). End of message still needs a reply.
+  // Headers are read (the Received chain) and, like those, never answered.
   unsigned long wanted = flag(SMFIP_NR_CONN) | flag(SMFIP_NR_HELO) | flag(SMFIP_NR_MAIL) |
-                         flag(SMFIP_NR_UNKN);
+                         flag(SMFIP_NR_UNKN) | flag(SMFIP_NR_HDR);
   // Skip the steps mailsec does not read — only those the MTA offers to skip.
-  for (const unsigned long skip : {flag(SMFIP_NORCPT), flag(SMFIP_NOHDRS), flag(SMFIP_NOEOH),
-                                   flag(SMFIP_NOBODY), flag(SMFIP_NODATA)}) {
+  for (const unsigned long skip :
+       {flag(SMFIP_NORCPT), flag(SMFIP_NOEOH), flag(SMFIP_NOBODY), flag(SMFIP_NODATA)}) {
     if ((steps & skip) != 0) wanted |= skip;
   }
   *want_steps = wanted;
@@ -109,12 +110,22 @@ sfsistat onUnknown(SMFICTX* ctx, const char* command) {
   });
 }
 
+// Headers arrive one by one; the session copies (bounded) what its consumers need.
+sfsistat onHeader(SMFICTX* ctx, char* name, char* value) {
+  return guarded(ctx, "header", SMFIS_NOREPLY, [&](MilterSession& s) {
+    s.header(name == nullptr ? std::string_view() : std::string_view(name),
+             value == nullptr ? std::string_view() : std::string_view(value));
+  });
+}
+
 sfsistat onEndOfMessage(SMFICTX* ctx) {
   return guarded(ctx, "end of message", SMFIS_CONTINUE,
                  [&](MilterSession& s) { s.endOfMessage(LibmilterMacros(ctx)); });
 }
 
-sfsistat onAbort(SMFICTX* /*ctx*/) { return SMFIS_CONTINUE; }
+sfsistat onAbort(SMFICTX* ctx) {
+  return guarded(ctx, "abort", SMFIS_CONTINUE, [](MilterSession& s) { s.abortMessage(); });
+}
 
 sfsistat onClose(SMFICTX* ctx) {
   guarded(ctx, "close", SMFIS_CONTINUE, [](MilterSession& s) { s.close(); });
@@ -131,7 +142,7 @@ smfiDesc g_description = {
     onHelo,
     onEnvFrom,
     nullptr,  // envrcpt
-    nullptr,  // header
+    onHeader,
     nullptr,  // eoh
     nullptr,  // body
     onEndOfMessage,

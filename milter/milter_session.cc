@@ -3,6 +3,10 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
 #include "core/peer_text.h"
 
 namespace mailsec::milter {
@@ -21,12 +25,22 @@ std::string addressText(const sockaddr* address) {
   return "";
 }
 
+// One line per message whose Received headers hit a cap or did not parse, rate-limited:
+// a sender controls them.
+log::RateLimited g_received_log(10, std::chrono::seconds(60));
+
+constexpr std::size_t kMaxMacroCopy = core::SessionTracker::kMaxMacro;
+
+std::string boundedMacro(std::string_view value) {
+  return std::string(value.substr(0, std::min(value.size(), kMaxMacroCopy)));
+}
+
 }  // namespace
 
-MilterSession::MilterSession(std::shared_ptr<const config::Config> config,
-                             core::Recorder& recorder)
+MilterSession::MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder)
     : config_(std::move(config)),
-      tracker_(core::Source::kMilter, config_->port_classes, recorder) {}
+      tracker_(core::Source::kMilter, config_->port_classes, recorder),
+      received_(core::Source::kMilter, recorder) {}
 
 void MilterSession::connect(const MacroReader& macros, const sockaddr* address) {
   core::ConnectFacts facts;
@@ -35,6 +49,7 @@ void MilterSession::connect(const MacroReader& macros, const sockaddr* address) 
   facts.client_address = addressText(address);
   if (facts.client_address.empty()) facts.client_address = std::string(macros.get("{client_addr}"));
   tracker_.connected(facts);
+  host_name_ = boundedMacro(macros.get("j"));
 }
 
 void MilterSession::readTls(const MacroReader& macros) {
@@ -53,17 +68,53 @@ void MilterSession::helo(const MacroReader& macros, std::string_view helo) {
   readTls(macros);
 }
 
-void MilterSession::envelopeFrom(const MacroReader& macros) { readTls(macros); }
+void MilterSession::readAuth(const MacroReader& macros) {
+  const std::string_view auth = macros.get("{auth_type}");
+  if (!auth.empty()) auth_type_ = boundedMacro(auth);  // AUTH cannot be undone in a session
+}
+
+void MilterSession::envelopeFrom(const MacroReader& macros) {
+  readTls(macros);
+  readAuth(macros);
+  received_.messageStarted();
+}
 
 void MilterSession::unknownCommand(const MacroReader& macros, std::string_view command) {
   readTls(macros);
   tracker_.unknownCommand(command);
 }
 
+void MilterSession::header(std::string_view name, std::string_view value) {
+  received_.header(name, value);
+}
+
 void MilterSession::endOfMessage(const MacroReader& macros) {
   readTls(macros);
+  readAuth(macros);
   tracker_.messageEnded();
+
+  const core::TlsFacts& tls = tracker_.tlsFacts();
+  core::received::LiveSession live;
+  live.client_addr = tracker_.connectFacts().client_address;
+  live.helo = tracker_.helo();
+  live.by = host_name_;
+  live.tls_version = tls.version;
+  live.cipher = tls.cipher;
+  live.cipher_bits = tls.bits;
+  live.cert_subject = tls.cert_subject;
+  live.cert_issuer = tls.cert_issuer;
+  live.verify = tls.verify;
+  live.auth_type = auth_type_;
+  const core::received::ChainObservation chain = received_.messageEnded(live);
+  if (chain.dropped_header_cap + chain.dropped_byte_cap + chain.malformed + chain.truncated > 0) {
+    g_received_log.warning("milter: ", macros.get("i"), ": Received headers: ",
+                           chain.dropped_header_cap + chain.dropped_byte_cap,
+                           " over the per-message caps, ", chain.malformed, " malformed, ",
+                           chain.truncated, " over the parser's bounds; mail unaffected");
+  }
 }
+
+void MilterSession::abortMessage() { received_.messageAborted(); }
 
 void MilterSession::close() { tracker_.closed(); }
 

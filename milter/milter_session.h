@@ -1,6 +1,9 @@
 // milter_session.h — one SMTP connection as the milter sees it: copies what libmilter hands
-// over (macros, HELO, unknown commands) into core types and feeds core's SessionTracker.
-// Decides nothing itself: what counts as a session, a TLS session or a message is core's.
+// over (macros, HELO, unknown commands, header fields) into core types and feeds core's
+// SessionTracker and the per-message header consumers (ReceivedChainTracker; header() is the
+// one place that dispatches a header, so another consumer is added beside it there).
+// Decides nothing itself: what counts as a session, a TLS session, a message or a Received
+// chain is core's.
 //
 // Input: MTA macros and peer strings, untrusted and bounded by core.
 // Thread-safety: owned through smfi_setpriv; libmilter serialises one connection's callbacks.
@@ -10,8 +13,11 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "config/config.h"
+#include "core/received/chain_tracker.h"
 #include "core/recorder.h"
 #include "core/session_tracker.h"
 #include "milter/macro_reader.h"
@@ -28,8 +34,9 @@ struct StageMacros {
   // TLS again at MAIL and end of message: a client may skip the EHLO after STARTTLS.
   static constexpr const char* kEnvFrom =
       "i {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} {auth_type}";
+  // {auth_type} again: Sendmail sets it at MAIL; the live Received hop needs it at the end.
   static constexpr const char* kEndOfMessage =
-      "i {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}";
+      "i {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} {auth_type}";
 };
 
 class MilterSession {
@@ -40,16 +47,24 @@ class MilterSession {
   void helo(const MacroReader& macros, std::string_view helo);
   void envelopeFrom(const MacroReader& macros);
   void unknownCommand(const MacroReader& macros, std::string_view command);
+  // One header field of the current message (name and value as the MTA passes them).
+  void header(std::string_view name, std::string_view value);
   void endOfMessage(const MacroReader& macros);
+  // The current message was aborted (RSET, QUIT before end of data, lost connection).
+  void abortMessage();
   void close();
 
   const core::SessionTracker& tracker() const { return tracker_; }
 
  private:
   void readTls(const MacroReader& macros);
+  void readAuth(const MacroReader& macros);
 
   std::shared_ptr<const config::Config> config_;  // keeps the rules tracker_ refers to alive
   core::SessionTracker tracker_;
+  core::received::ReceivedChainTracker received_;
+  std::string host_name_;  // j: this MTA's name, for the live Received hop (bounded)
+  std::string auth_type_;  // {auth_type} once the client authenticated (bounded)
 };
 
 }  // namespace mailsec::milter

@@ -17,9 +17,9 @@
 namespace mailsec::core::received {
 
 struct MessageAnalysis {
-  HeaderBlock header;               // views into the analysed input
-  std::vector<Hop> hops;            // one per kept Received header, topmost first
-  PathSummary summary;              // with no live inbound hop: hops[0] is the inbound hop
+  HeaderBlock header;                    // views into the analysed input
+  std::vector<Hop> hops;                 // one per kept Received header, topmost first
+  PathSummary summary;                   // with no live inbound hop: hops[0] is the inbound hop
   bool received_header_cap_hit = false;  // more Received headers than ReceivedLimits allow
   bool received_byte_cap_hit = false;    // more Received bytes than ReceivedLimits allow
   std::size_t received_dropped = 0;      // Received headers not analysed because of the caps

@@ -139,12 +139,12 @@ void ReceivedCollector::offer(std::string_view name, std::string_view value) {
   if (!isReceivedName(name)) return;
   if (values_.size() >= limits_.max_headers) {
     header_cap_hit_ = true;
-    ++dropped_;
+    ++dropped_header_cap_;
     return;
   }
   if (value.size() > limits_.max_bytes - std::min(bytes_, limits_.max_bytes)) {
     byte_cap_hit_ = true;
-    ++dropped_;
+    ++dropped_byte_cap_;
     return;
   }
   bytes_ += value.size();
@@ -154,7 +154,8 @@ void ReceivedCollector::offer(std::string_view name, std::string_view value) {
 void ReceivedCollector::clear() {
   values_.clear();
   bytes_ = 0;
-  dropped_ = 0;
+  dropped_header_cap_ = 0;
+  dropped_byte_cap_ = 0;
   header_cap_hit_ = false;
   byte_cap_hit_ = false;
 }

@@ -23,8 +23,8 @@
 namespace mailsec::core::received {
 
 struct HeaderLimits {
-  std::size_t max_fields = 1000;         // header fields read from one message
-  std::size_t max_bytes = 1024 * 1024;   // bytes of header block read from one message
+  std::size_t max_fields = 1000;        // header fields read from one message
+  std::size_t max_bytes = 1024 * 1024;  // bytes of header block read from one message
 };
 
 struct HeaderField {
@@ -34,10 +34,10 @@ struct HeaderField {
 
 struct HeaderBlock {
   std::vector<HeaderField> fields;
-  bool mbox_from_line = false;  // a leading "From " line was skipped
-  bool complete = false;        // the empty line ending the header block was found
-  bool field_cap_hit = false;   // stopped at HeaderLimits::max_fields
-  bool byte_cap_hit = false;    // stopped at HeaderLimits::max_bytes
+  bool mbox_from_line = false;      // a leading "From " line was skipped
+  bool complete = false;            // the empty line ending the header block was found
+  bool field_cap_hit = false;       // stopped at HeaderLimits::max_fields
+  bool byte_cap_hit = false;        // stopped at HeaderLimits::max_bytes
   std::size_t malformed_lines = 0;  // lines that are neither a field nor a continuation
   std::size_t header_bytes = 0;     // bytes of header block consumed
 };
@@ -52,8 +52,8 @@ std::string unfold(std::string_view value);
 bool isReceivedName(std::string_view name);
 
 struct ReceivedLimits {
-  std::size_t max_headers = 100;        // Received headers kept per message
-  std::size_t max_bytes = 256 * 1024;   // total bytes of Received values kept per message
+  std::size_t max_headers = 100;       // Received headers kept per message
+  std::size_t max_bytes = 256 * 1024;  // total bytes of Received values kept per message
 };
 
 class ReceivedCollector {
@@ -68,7 +68,9 @@ class ReceivedCollector {
   const std::vector<std::string>& values() const { return values_; }
   bool headerCapHit() const { return header_cap_hit_; }
   bool byteCapHit() const { return byte_cap_hit_; }
-  std::size_t dropped() const { return dropped_; }
+  std::size_t dropped() const { return dropped_header_cap_ + dropped_byte_cap_; }
+  std::size_t droppedHeaderCap() const { return dropped_header_cap_; }
+  std::size_t droppedByteCap() const { return dropped_byte_cap_; }
   std::size_t bytes() const { return bytes_; }
   void clear();
 
@@ -76,7 +78,8 @@ class ReceivedCollector {
   ReceivedLimits limits_;
   std::vector<std::string> values_;
   std::size_t bytes_ = 0;
-  std::size_t dropped_ = 0;
+  std::size_t dropped_header_cap_ = 0;
+  std::size_t dropped_byte_cap_ = 0;
   bool header_cap_hit_ = false;
   bool byte_cap_hit_ = false;
 };

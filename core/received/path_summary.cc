@@ -86,9 +86,9 @@ Hop hopFromSession(const LiveSession& session) {
   const bool tls = !session.tls_version.empty() || !session.cipher.empty();
   const bool auth = !session.auth_type.empty();
   static constexpr std::array<Protocol, 4> kSmtp = {Protocol::kESMTP, Protocol::kESMTPA,
-                                                     Protocol::kESMTPS, Protocol::kESMTPSA};
+                                                    Protocol::kESMTPS, Protocol::kESMTPSA};
   static constexpr std::array<Protocol, 4> kLmtp = {Protocol::kLMTP, Protocol::kLMTPA,
-                                                     Protocol::kLMTPS, Protocol::kLMTPSA};
+                                                    Protocol::kLMTPS, Protocol::kLMTPSA};
   const std::size_t form = (tls ? 2U : 0U) + (auth ? 1U : 0U);
   hop.protocol = session.lmtp ? kLmtp[form] : kSmtp[form];
   hop.with = std::string(toLabel(hop.protocol));

@@ -43,10 +43,10 @@ struct PathSummary {
   std::size_t unknown_hops = 0;    // tls == unknown
   std::size_t loopback_hops = 0;   // over loopback (counted above too; never judged)
   PathClass path = PathClass::kUnknown;
-  bool all_judgeable_tls = false;  // path == kAllTls
+  bool all_judgeable_tls = false;              // path == kAllTls
   std::optional<HopPosition> first_cleartext;  // in travel order (oldest first)
   Submission origin;
-  std::vector<HopPosition> positions;  // one per header hop, same order (topmost first)
+  std::vector<HopPosition> positions;           // one per header hop, same order (topmost first)
   std::optional<HopPosition> inbound_position;  // the live inbound hop's, when given
 };
 

@@ -37,11 +37,11 @@ inline constexpr std::size_t kMaxTokens = 512;
 // One hop of a message's path, as written by the MTA that received it. All strings are bounded
 // copies of what the header said (possibly empty; possibly not UTF-8).
 struct Hop {
-  std::string from;       // the word after FROM: EHLO name (Postfix, Sendmail) or rDNS (Exim)
-  std::string from_rdns;  // host name in the FROM comment, "(rdns [ip])"; may be "unknown"
-  std::string from_ip;    // address in the FROM clause, without brackets, "IPv6:" or "%zone"
-  std::string from_helo;  // HELO in the comment: Exim "helo=x", qmail "(HELO x)", "(EHLO x)"
-  std::string by;         // the word after BY: the receiving host
+  std::string from;        // the word after FROM: EHLO name (Postfix, Sendmail) or rDNS (Exim)
+  std::string from_rdns;   // host name in the FROM comment, "(rdns [ip])"; may be "unknown"
+  std::string from_ip;     // address in the FROM clause, without brackets, "IPv6:" or "%zone"
+  std::string from_helo;   // HELO in the comment: Exim "helo=x", qmail "(HELO x)", "(EHLO x)"
+  std::string by;          // the word after BY: the receiving host
   std::string by_comment;  // first comment after BY: "Postfix", "8.17.1/8.17.1", an address
   std::string via;
   std::string with;  // the WITH protocol as written, e.g. "ESMTPS", "Microsoft SMTP Server"

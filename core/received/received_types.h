@@ -88,19 +88,27 @@ enum class TlsEvidence : std::uint8_t {
   kLiveSession,     // the hop into this MTA, from the live session's macros
 };
 
+// Why a Received header of a message was not analysed (the per-message caps of ReceivedLimits).
+enum class DropReason : std::uint8_t { kHeaderCap, kByteCap };
+
+// What was wrong with a Received header that was analysed (its hop may still be partly known).
+enum class Unparsable : std::uint8_t { kMalformed, kTruncated };
+
 }  // namespace mailsec::core::received
 
 MAILSEC_CLOSED_SET(mailsec::core::received::Protocol, "SMTP", "ESMTP", "ESMTPA", "ESMTPS",
                    "ESMTPSA", "LMTP", "LMTPA", "LMTPS", "LMTPSA", "UTF8SMTP", "UTF8SMTPA",
                    "UTF8SMTPS", "UTF8SMTPSA", "UTF8LMTP", "UTF8LMTPA", "UTF8LMTPS", "UTF8LMTPSA",
-                   "SMTPS", "HTTP", "HTTPS", "local", "MAPI", "IMAP", "POP3", "exchange",
-                   "SMTPSVC", "other", "unknown");
+                   "SMTPS", "HTTP", "HTTPS", "local", "MAPI", "IMAP", "POP3", "exchange", "SMTPSVC",
+                   "other", "unknown");
 MAILSEC_CLOSED_SET(mailsec::core::received::HopTls, "true", "false", "unknown");
 MAILSEC_CLOSED_SET(mailsec::core::received::HopAuth, "true", "false", "unknown");
 MAILSEC_CLOSED_SET(mailsec::core::received::HopPosition, "origin", "relay", "inbound");
 MAILSEC_CLOSED_SET(mailsec::core::received::PathClass, "all_tls", "cleartext_hop", "unknown");
 MAILSEC_CLOSED_SET(mailsec::core::received::ClientCert, "not_requested", "not_presented",
                    "unverified", "verified", "unknown");
-MAILSEC_CLOSED_SET(mailsec::core::received::TlsEvidence, "none", "protocol", "postfix",
-                   "key_value", "colon", "exim", "qmail", "slash", "over_tls_channel",
-                   "exchange_tls", "vendor_no_tls", "live_session");
+MAILSEC_CLOSED_SET(mailsec::core::received::TlsEvidence, "none", "protocol", "postfix", "key_value",
+                   "colon", "exim", "qmail", "slash", "over_tls_channel", "exchange_tls",
+                   "vendor_no_tls", "live_session");
+MAILSEC_CLOSED_SET(mailsec::core::received::DropReason, "header_cap", "byte_cap");
+MAILSEC_CLOSED_SET(mailsec::core::received::Unparsable, "malformed", "truncated");

@@ -20,12 +20,14 @@ class RecordingRecorder final : public core::Recorder {
     input_errors.emplace_back(source, kind);
   }
   void internalError(core::Component component) override { internal_errors.push_back(component); }
+  void receivedChain(const core::received::ChainObservation& c) override { chains.push_back(c); }
 
   std::vector<core::SessionSummary> sessions;
   std::vector<core::MessageSummary> messages;
   std::vector<std::pair<core::Source, core::UnknownCommandSignature>> unknown_commands;
   std::vector<std::pair<core::Source, core::InputErrorKind>> input_errors;
   std::vector<core::Component> internal_errors;
+  std::vector<core::received::ChainObservation> chains;
 };
 
 }  // namespace mailsec::testing

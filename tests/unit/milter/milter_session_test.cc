@@ -154,5 +154,40 @@ TEST(MilterSession, SendmailMacrosAsObserved) {
   }
 }
 
+TEST(MilterSession, ReceivedHeadersAndTheLiveHopMakeOneChainPerMessage) {
+  testing::RecordingRecorder recorder;
+  MilterSession s(configWithMx(25), recorder);
+  s.connect(MapMacros{{"{daemon_port}", "25"}, {"j", "mx.test"}, {"{client_addr}", "192.0.2.9"}},
+            nullptr);
+  s.helo(MapMacros{}, "relay.test");
+  const MapMacros tls({{"{tls_version}", "TLSv1.3"},
+                       {"{cipher}", "TLS_AES_256_GCM_SHA384"},
+                       {"{cipher_bits}", "256"}});
+  s.helo(tls, "relay.test");
+  s.envelopeFrom(MapMacros{{"i", "Q1"}});
+  s.header("Subject", "hello");
+  s.header("Received",
+           " from origin.test (origin.test [192.0.2.1]) by relay.test with ESMTPA id 1;"
+           " Mon, 4 Dec 2023 10:00:00 +0000");
+  s.endOfMessage(MapMacros{{"i", "Q1"}});
+  // A second message of the session, aborted: nothing is reported for it.
+  s.envelopeFrom(MapMacros{{"i", "Q2"}});
+  s.header("Received", " from x by y with SMTP; date");
+  s.abortMessage();
+  s.close();
+
+  ASSERT_EQ(recorder.chains.size(), 1u);
+  const auto& chain = recorder.chains[0];
+  ASSERT_EQ(chain.hops.size(), 2u);
+  EXPECT_EQ(chain.hops[0].position, core::received::HopPosition::kOrigin);
+  EXPECT_EQ(chain.hops[0].protocol, core::received::Protocol::kESMTPA);
+  EXPECT_EQ(chain.hops[0].tls, core::received::HopTls::kFalse);
+  EXPECT_EQ(chain.hops[1].position, core::received::HopPosition::kInbound);
+  EXPECT_EQ(chain.hops[1].protocol, core::received::Protocol::kESMTPS);
+  EXPECT_EQ(chain.hops[1].tls_version, core::tls::Version::kTLSv1_3);
+  EXPECT_EQ(chain.path, core::received::PathClass::kCleartextHop);
+  EXPECT_EQ(chain.first_cleartext, core::received::HopPosition::kOrigin);
+}
+
 }  // namespace
 }  // namespace mailsec::milter
