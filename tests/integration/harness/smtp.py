@@ -21,11 +21,27 @@ def swaks(port: int, *, tls: bool = False, protocol: str | None = None,
           cert: str | None = None, key: str | None = None,
           ehlo: str = "client.mailsec.test", to: str = "user@mailsec.test",
           sender: str = "sender@example.org", extra: tuple = (), check: bool = True,
-          body: str | None = None) -> subprocess.CompletedProcess:
+          body: str | None = None, data: str | None = None, xclient_addr: str | None = None,
+          xclient_name: str | None = None,
+          xclient_helo: str | None = None) -> subprocess.CompletedProcess:
     """One SMTP session that sends one message. tls13_suite forces TLS 1.3 with exactly that
-    ciphersuite (through an OpenSSL config, since swaks cannot set TLS 1.3 suites)."""
-    argv = ["swaks", "--server", f"127.0.0.1:{port}", "--to", to, "--from", sender,
+    ciphersuite (through an OpenSSL config, since swaks cannot set TLS 1.3 suites).
+    sender "" is the null sender. data is the path of a whole message (headers and body,
+    sent as is). xclient_* present another client through Postfix's XCLIENT (the server must
+    list 127.0.0.1 in smtpd_authorized_xclient_hosts; an IPv6 address is given bare): swaks
+    sends XCLIENT after the first EHLO, then EHLOs again with `ehlo`, which is the HELO name
+    the server and its milters see from then on."""
+    argv = ["swaks", "--server", f"127.0.0.1:{port}", "--to", to, "--from", sender or "<>",
             "--ehlo", ehlo, "--timeout", "30"]
+    if xclient_addr:
+        addr = f"IPV6:{xclient_addr}" if ":" in xclient_addr else xclient_addr
+        argv += ["--xclient-addr", addr]
+    if xclient_name:
+        argv += ["--xclient-name", xclient_name]
+    if xclient_helo:
+        argv += ["--xclient-helo", xclient_helo]
+    if data is not None:
+        argv += ["--data", "@" + data]
     env = dict(os.environ)
     conf_file = None
     if tls or tls13_suite:
