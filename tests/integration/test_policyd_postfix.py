@@ -125,6 +125,23 @@ class DelayedReject(PolicydCase):
         self.assert_deltas(p0, p1, "mailsec_policyd_requests_total",
                            {labels(protocol_state="rcpt"): 1})
 
+    def test_an_unverified_client_certificate_is_seen_by_policyd_only(self):
+        # A certificate from a CA Postfix does not trust: Postfix tells a milter nothing of it,
+        # and a policy server its fingerprints but no subject.
+        rogue = TestPki(os.path.join(self.workdir, "rogue-pki"))
+        stack = self.stack
+        m0, p0 = stack.scrape(), stack.scrape_policyd()
+        swaks(self.mx_port, tls13_suite="TLS_AES_256_GCM_SHA384", cert=rogue.client_cert,
+              key=rogue.client_key)
+        m1 = stack.wait_sessions(m0, 1)
+        p1 = stack.wait_policyd_sessions(p0, 1)
+        self.assert_deltas(m0, m1, "mailsec_client_certificates_total", {})
+        self.assert_deltas(p0, p1, "mailsec_client_certificates_total",
+                           {labels(source=P, verified="false"): 1})
+        for scrape0, scrape1, source in ((m0, m1, "milter"), (p0, p1, P)):
+            self.assert_deltas(scrape0, scrape1, "mailsec_sessions_total",
+                               {labels(source=source, port_class="mx", tls="true"): 1})
+
 
 class ImmediateReject(PolicydCase):
     """The snippet with its optional settings: policyd also sees sessions without RCPT."""
