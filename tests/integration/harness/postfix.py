@@ -32,6 +32,21 @@ showq     unix  n - n - - showq
 """
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (not yet reaped) is gone for our purposes.
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except OSError:
+        return False
+
+
 class Postfix:
     """Postfix listening on 127.0.0.1:`mx_port` (and `submission_port` if given), delivering
     every recipient in mailsec.test to one maildir. `main_cf` adds or overrides parameters."""
@@ -127,13 +142,21 @@ class Postfix:
             wait_listening(self.submission_port)
 
     def stop(self) -> None:
+        pid = self._master_pid()
         self._postfix("stop")
-        pid_file = os.path.join(self.dir, "queue", "pid", "master.pid")
+        # The master leaves its pid file behind: wait for the process itself.
         deadline = time.monotonic() + 15
-        while os.path.exists(pid_file) and time.monotonic() < deadline:
+        while pid and _alive(pid) and time.monotonic() < deadline:
             time.sleep(0.1)
-        if os.path.exists(pid_file):
+        if pid and _alive(pid):
             self._postfix("abort")
+
+    def _master_pid(self) -> int | None:
+        try:
+            with open(os.path.join(self.dir, "queue", "pid", "master.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
 
     def delivered(self) -> int:
         new = os.path.join(self.maildir, "new")
