@@ -92,6 +92,10 @@ std::vector<Token> tokenize(std::string_view text) {
     } else {
       const std::size_t start = i;
       while (i < text.size() && isWordChar(text[i])) ++i;
+      if (i == start) {
+        ++i;  // a control character: no token
+        continue;
+      }
       tokens.push_back({TokenKind::kWord, std::string(text.substr(start, i - start))});
     }
   }

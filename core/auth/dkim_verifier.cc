@@ -137,6 +137,7 @@ struct dkim_detail::VerifierState {
   std::vector<SignatureField> fields;      // every DKIM-Signature field fed, in order
   std::vector<std::size_t> library_index;  // fields with in_library, in libopendkim's order
   std::size_t header_fields = 0;
+  std::size_t dropped_fields = 0;  // not fed: a NUL byte inside
   std::size_t header_bytes = 0;
   std::uint64_t body_bytes = 0;
   bool eoh = false;
@@ -195,6 +196,14 @@ DkimVerifier& DkimVerifier::operator=(DkimVerifier&&) noexcept = default;
 void DkimVerifier::header(std::string_view name, std::string_view value) {
   dkim_detail::VerifierState& s = *state_;
   if (s.eoh || s.finished || s.dkim == nullptr) return;
+  // libopendkim keeps header fields as C strings in places (dkim_getsender copies the From
+  // field by strlen and then by length: a NUL inside a field is a heap overread, found by
+  // fuzzing 2.11.0~beta2). RFC 5322 forbids NUL in a header; such a field is not fed, so a
+  // signature over it fails.
+  if (name.find('\0') != std::string_view::npos || value.find('\0') != std::string_view::npos) {
+    ++s.dropped_fields;
+    return;
+  }
   const std::size_t size = name.size() + 1 + value.size();
   if (s.header_fields >= s.limits.max_header_fields ||
       size > s.limits.max_header_bytes - std::min(s.header_bytes, s.limits.max_header_bytes)) {

@@ -35,6 +35,12 @@ class FakeKeyResolver : public core::auth::Resolver {
     set(std::move(name), Entry{core::auth::DnsStatus::kAnswer, {std::move(record)}});
   }
 
+  // Served for every name without an entry of its own (default: NXDOMAIN).
+  void setDefault(Entry entry) {
+    std::lock_guard lock(mutex_);
+    default_ = std::move(entry);
+  }
+
   int queries() const { return queries_.load(); }
 
   core::auth::DnsAnswer query(std::string_view name, std::uint16_t type) override {
@@ -44,7 +50,7 @@ class FakeKeyResolver : public core::auth::Resolver {
       std::lock_guard lock(mutex_);
       const auto it = entries_.find(lower(std::string(name)));
       if (it == entries_.end()) {
-        entry.status = core::auth::DnsStatus::kNxDomain;
+        entry = default_;
       } else {
         entry = it->second;
       }
@@ -123,6 +129,7 @@ class FakeKeyResolver : public core::auth::Resolver {
 
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  Entry default_{core::auth::DnsStatus::kNxDomain, {}};
   std::atomic<int> queries_{0};
 };
 

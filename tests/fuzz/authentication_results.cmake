@@ -1,0 +1,1 @@
+mailsec_fuzz_target(authentication_results SOURCES authentication_results.cc LIBS mailsec::core_auth)
