@@ -173,8 +173,9 @@ def delivered_by_id(postfix) -> dict:
 
 
 class IndependentVerifiers(AuthCase):
-    """python3-spf, python3-dkim, the RFC 7489 evaluation and dnspython's DNSSEC validation,
-    pointed at the test world, reach exactly the verdicts of the table for every message —
+    """python3-spf, python3-dkim, the RFC 7489 evaluation (and libopendmarc's, where a record
+    exists) and dnspython's DNSSEC validation, pointed at the test world, reach exactly the
+    verdicts of the table for every message —
     as signed, and as delivered by Postfix after XCLIENT (with a milter that does not verify:
     these tests do not wait for issue 4's implementation)."""
 
@@ -191,6 +192,10 @@ class IndependentVerifiers(AuthCase):
                      "dmarc": list(m["dmarc"]), "method": m["method"],
                      "records": [list(r) for r in m["records"]]},
                     f"{m['id']}: dkimpy said {v['dkim_detail']}")
+                # OpenDMARC's own policy logic, wherever there was a record to hand it.
+                if m["dmarc"][1] != "absent":
+                    self.assertEqual(v["dmarc_opendmarc"], list(m["dmarc"]),
+                                     f"{m['id']}: libopendmarc")
 
     def test_independent_verifiers_agree_with_the_verdict_table(self):
         self.assert_table(self.world.verify_independently())

@@ -265,14 +265,17 @@ def check_dkim(resolver: WorldDns, message: bytes):
     return verdicts, records
 
 
-def signature_domains(message: bytes) -> list[str]:
+def signature_domains(message: bytes) -> list[tuple[str, str]]:
+    """(d=, s=) of every DKIM-Signature, in order ("" where the tag-list is broken)."""
     out = []
     for name, value in dkim.DKIM(message).headers:
         if name.lower() == b"dkim-signature":
             try:
-                out.append(dkim.util.parse_tag_value(value).get(b"d", b"").decode().lower())
+                tags = dkim.util.parse_tag_value(value)
+                out.append((tags.get(b"d", b"").decode().lower(),
+                            tags.get(b"s", b"").decode()))
             except dkim.util.InvalidTagValueList:
-                out.append("")
+                out.append(("", ""))
     return out
 
 
@@ -284,41 +287,112 @@ def org_domain(domain: str) -> str:
 
 
 def dmarc_record(resolver: WorldDns, domain: str):
-    """(status, tags, dnssec): status found | none | temperror."""
+    """(status, tags, dnssec, record): status found | none | temperror."""
     a = resolver.txt(f"_dmarc.{domain}")
     if a.status in ("timeout", "servfail") or a.dnssec == "bogus":
-        return "temperror", None, a.dnssec
+        return "temperror", None, a.dnssec, None
     records = [s for s in txt_strings(a) if s.startswith(b"v=DMARC1")]
     if len(records) != 1:
-        return "none", None, a.dnssec
+        return "none", None, a.dnssec, None
     try:
         tags = dkim.util.parse_tag_value(records[0])
     except dkim.util.InvalidTagValueList:
-        return "none", None, a.dnssec
-    return "found", tags, a.dnssec
+        return "none", None, a.dnssec, None
+    return "found", tags, a.dnssec, records[0]
 
 
-def check_dmarc(resolver: WorldDns, m: dict, spf_verdict, dkim_verdicts, sig_domains):
+class OpenDmarc:
+    """OpenDMARC's own policy logic (Debian's libopendmarc2, through ctypes): the record, the
+    SPF and DKIM outcomes are stored, libopendmarc computes alignment and the policy. No DNS:
+    it is handed the record fetched from the test world."""
+
+    PASS, REJECT, QUARANTINE, NONE, ABSENT = 15, 16, 17, 18, 14
+    PUBLIC_SUFFIXES = b"/usr/share/publicsuffix/effective_tld_names.dat"
+
+    def __init__(self):
+        import ctypes
+        self.c = ctypes
+        self.lib = ctypes.CDLL("libopendmarc.so.2")
+        self.lib.opendmarc_policy_connect_init.restype = ctypes.c_void_p
+        # OPENDMARC_LIB_T: int tld_type; u_char tld_source_file[MAXPATHLEN]; int nscount; ...
+        # Zeroed and oversized, so its MAXPATHLEN does not matter: nscount stays 0.
+        self.init = ctypes.create_string_buffer(16384)
+        ctypes.memmove(ctypes.addressof(self.init), (1).to_bytes(4, sys.byteorder),
+                       4)  # tld_type = OPENDMARC_TLD_TYPE_MOZILLA
+        ctypes.memmove(ctypes.addressof(self.init) + 4, self.PUBLIC_SUFFIXES,
+                       len(self.PUBLIC_SUFFIXES))
+        status = self.lib.opendmarc_policy_library_init(self.init)
+        if status != 0:
+            raise RuntimeError(f"opendmarc_policy_library_init: {status}")
+
+    def evaluate(self, m, record, from_domain, spf_domain, spf_result, dkim):
+        c = self.c
+        pctx = c.c_void_p(self.lib.opendmarc_policy_connect_init(
+            m["ip"].encode(), 6 if ":" in m["ip"] else 4))
+        try:
+            self.lib.opendmarc_policy_store_from_domain(pctx, from_domain.encode())
+            status = self.lib.opendmarc_policy_store_dmarc(pctx, record, from_domain.encode(),
+                                                           None)
+            if status != 0:
+                return ["none", "absent", "false"]
+            spf_outcome = {"pass": 1, "fail": 2, "softfail": 2, "temperror": 3}.get(
+                spf_result, 0)
+            self.lib.opendmarc_policy_store_spf(pctx, spf_domain.encode(), spf_outcome,
+                                                1 if m["mail_from"] else 2, None)
+            for domain, selector, result in dkim:
+                outcome = {"pass": 1, "fail": 2, "permerror": 2, "temperror": 3}[result]
+                self.lib.opendmarc_policy_store_dkim(pctx, domain.encode(),
+                                                     selector.encode(), outcome, None)
+            enforce = self.lib.opendmarc_get_policy_to_enforce(pctx)
+            p, pct = c.c_int(0), c.c_int(100)
+            self.lib.opendmarc_policy_fetch_p(pctx, c.byref(p))
+            self.lib.opendmarc_policy_fetch_pct(pctx, c.byref(pct))
+        finally:
+            self.lib.opendmarc_policy_connect_shutdown(pctx)
+        policy = {ord("r"): "reject", ord("q"): "quarantine", ord("n"): "none"}.get(
+            p.value, "none")
+        if enforce == self.ABSENT:
+            return ["none", "absent", "false"]
+        result = "pass" if enforce == self.PASS else "fail"
+        return [result, policy, "true" if pct.value < 100 else "false"]
+
+
+_OPENDMARC = None
+
+
+def opendmarc() -> OpenDmarc:
+    global _OPENDMARC
+    if _OPENDMARC is None:
+        _OPENDMARC = OpenDmarc()
+    return _OPENDMARC
+
+
+def check_dmarc(resolver: WorldDns, m: dict, spf_verdict, dkim_verdicts, sigs):
+    """(RFC 7489 verdict, the record fetched, libopendmarc's verdict or None when there was
+    no record to give it)."""
     from_domain = m["from"].rpartition("@")[2].lower()
     org = org_domain(from_domain)
-    status, tags, dnssec = dmarc_record(resolver, from_domain)
+    status, tags, dnssec, raw = dmarc_record(resolver, from_domain)
     subdomain_policy = False
     if status == "none" and org != from_domain:
-        status, tags, dnssec = dmarc_record(resolver, org)
+        status, tags, dnssec, raw = dmarc_record(resolver, org)
         subdomain_policy = True
     if status == "temperror":
-        return ["temperror", "absent", "false"], ("dmarc", dnssec)
+        return ["temperror", "absent", "false"], ("dmarc", dnssec), None
     if status == "none":
-        return ["none", "absent", "false"], None
+        return ["none", "absent", "false"], None, None
+    spf_domain = m["mail_from"].rpartition("@")[2] if m["mail_from"] else m["ehlo"]
+    by_opendmarc = opendmarc().evaluate(
+        m, raw, from_domain, spf_domain, spf_verdict[0],
+        [(d, sel, v[0]) for v, (d, sel) in zip(dkim_verdicts, sigs)])
     p = tags.get(b"sp" if subdomain_policy and b"sp" in tags else b"p", b"").decode()
     policy = p if p in ("reject", "quarantine", "none") else "none"
     pct = int(tags.get(b"pct", b"100") or 100)
-    spf_domain = m["mail_from"].rpartition("@")[2] if m["mail_from"] else m["ehlo"]
     spf_aligned = spf_verdict[0] == "pass" and org_domain(spf_domain) == org
     dkim_aligned = any(v[0] == "pass" and org_domain(d) == org
-                       for v, d in zip(dkim_verdicts, sig_domains))
+                       for v, (d, _) in zip(dkim_verdicts, sigs))
     result = "pass" if spf_aligned or dkim_aligned else "fail"
-    return [result, policy, "true" if pct < 100 else "false"], ("dmarc", dnssec)
+    return [result, policy, "true" if pct < 100 else "false"], ("dmarc", dnssec), by_opendmarc
 
 
 def verify(resolver: WorldDns, m: dict, message: bytes) -> dict:
@@ -326,8 +400,9 @@ def verify(resolver: WorldDns, m: dict, message: bytes) -> dict:
     install_spf_dns(resolver)
     spf_verdict, spf_record = check_spf(resolver, m)
     dkim_verdicts, dkim_records = check_dkim(resolver, message)
-    dmarc_verdict, dmarc_rec = check_dmarc(resolver, m, spf_verdict, dkim_verdicts,
-                                           signature_domains(message))
+    dmarc_verdict, dmarc_rec, by_opendmarc = check_dmarc(resolver, m, spf_verdict,
+                                                         dkim_verdicts,
+                                                         signature_domains(message))
     dkim_pass = any(v[0] == "pass" for v in dkim_verdicts)
     spf_pass = spf_verdict[0] == "pass"
     method = {(True, True): "dkim_and_spf", (True, False): "dkim_only",
@@ -336,6 +411,7 @@ def verify(resolver: WorldDns, m: dict, message: bytes) -> dict:
         ([dmarc_rec] if dmarc_rec else [])
     return {"spf": spf_verdict, "dkim": [v[:2] for v in dkim_verdicts],
             "dkim_detail": [v[2] for v in dkim_verdicts], "dmarc": dmarc_verdict,
+            "dmarc_opendmarc": by_opendmarc,
             "method": method, "records": [list(r) for r in records]}
 
 
