@@ -148,6 +148,19 @@ const std::vector<RealCase>& realCases() {
       {"intermail-esmtp", "green.daf.ddts.net", "24.102.84.250",
        "fep02-mail.bloor.is.net.cable.rogers.com", "ESMTP", Protocol::kESMTP, HopTls::kFalse,
        TlsEvidence::kProtocol, Version::kOther, "", 0, ClientCert::kUnknown, HopAuth::kFalse},
+      // Written here by Debian 12's Postfix 3.7.11 and Sendmail 8.17.1.9 relaying over
+      // STARTTLS (tests/integration/test_received_chain.py; tests/data/received/generated/).
+      {"../generated/postfix-3.7-tls13-client-verified", "mx.mailsec.test", "127.0.0.1",
+       "inbound.mailsec.test", "ESMTPS", Protocol::kESMTPS, HopTls::kTrue, TlsEvidence::kPostfix,
+       Version::kTLSv1_3, "TLS_AES_256_GCM_SHA384", 256, ClientCert::kVerified, HopAuth::kFalse,
+       true},
+      {"../generated/sendmail-8.17-tls13-verify-no", "client.mailsec.test", "127.0.0.1",
+       "mx.mailsec.test", "ESMTPS", Protocol::kESMTPS, HopTls::kTrue, TlsEvidence::kKeyValue,
+       Version::kTLSv1_3, "TLS_AES_256_GCM_SHA384", 256, ClientCert::kNotPresented, HopAuth::kFalse,
+       true},
+      {"../generated/sendmail-8.17-cleartext", "client.mailsec.test", "127.0.0.1",
+       "mx.mailsec.test", "ESMTP", Protocol::kESMTP, HopTls::kFalse, TlsEvidence::kProtocol,
+       Version::kOther, "", 0, ClientCert::kUnknown, HopAuth::kFalse, true},
       // Not a Received header at all ("Received: apparently").
       {"garbage-apparently", "", "", "", "", Protocol::kUnknown, HopTls::kUnknown,
        TlsEvidence::kNone, Version::kOther, "", 0, ClientCert::kUnknown, HopAuth::kUnknown, false,
@@ -183,8 +196,9 @@ TEST_P(RealHeaders, ParsesEveryField) {
 INSTANTIATE_TEST_SUITE_P(Received, RealHeaders, ::testing::ValuesIn(realCases()),
                          [](const ::testing::TestParamInfo<RealCase>& param) {
                            std::string name = param.param.file;
+                           if (name.rfind("../generated/", 0) == 0) name = name.substr(13);
                            for (char& c : name) {
-                             if (c == '-') c = '_';
+                             if (c == '-' || c == '.') c = '_';
                            }
                            return name;
                          });
