@@ -26,6 +26,7 @@ from harness.ports import wait_until
 from harness.smtp import swaks
 
 DEBIAN_PYTHON = "/usr/bin/python3"
+ROOT_ANCHOR = "/usr/share/dns/root.ds"  # dns-root-data: what mailsec's resolver always loads
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 AUTH_YAML = """\
@@ -216,10 +217,12 @@ class IndependentVerifiers(AuthCase):
         self.assert_table(debian_python("verifiers.py", self.world.config_file, delivered_dir))
 
     def test_a_validating_resolver_sees_secure_insecure_and_bogus(self):
-        """Debian's unbound-host (libunbound), forwarding to the world with its anchors."""
+        """Debian's unbound-host (libunbound), forwarding to the world with its anchors and,
+        as mailsec's resolver, the real root anchor from dns-root-data."""
         conf = os.path.join(self.workdir, "unbound-host.conf")
         with open(conf, "w") as f:
             f.write(f"server:\n  trust-anchor-file: \"{self.world.dns.trust_anchor}\"\n"
+                    f"  trust-anchor-file: \"{ROOT_ANCHOR}\"\n"
                     f"  local-zone: \"test.\" nodefault\n"
                     f"forward-zone:\n  name: \".\"\n  forward-addr: {self.world.dns.forwarder}\n")
         for name, want in ((world.SIGNED_ZONE, "(secure)"), ("hardfail.test", "(insecure)"),

@@ -105,7 +105,18 @@ class DnsWorld:
                 for owner, rtype, rdata in rrs:
                     f.write(f"{owner}. 300 IN {rtype} {rdata}\n")
             self.zone_files[zone] = path
-        anchors = []
+        # A signed root of our own that delegates test. without DS (an insecure delegation,
+        # proven by NSEC): a validator that also holds the real root anchor (dns-root-data)
+        # validates through it instead of calling every test name bogus.
+        root = os.path.join(self.dir, "root.zone")
+        with open(root, "w") as f:
+            f.write("$ORIGIN .\n$TTL 300\n"
+                    ". 300 IN SOA ns.test. hostmaster.test. 1 3600 600 86400 300\n"
+                    ". 300 IN NS ns.test.\n"
+                    f"{world.UNSIGNED_ZONE}. 300 IN NS ns.{world.UNSIGNED_ZONE}.\n"
+                    f"ns.{world.UNSIGNED_ZONE}. 300 IN A 127.0.0.1\n")
+        self.zone_files["."] = root
+        anchors = [self._sign(".")]
         anchors.append(self._sign(world.SIGNED_ZONE))
         # Signatures valid from 2019-12-01 to 2020-01-01 only: a validator calls them bogus.
         anchors.append(self._sign(world.BOGUS_ZONE, inception="20191201000000",
@@ -113,8 +124,8 @@ class DnsWorld:
         with open(self.trust_anchor, "w") as f:
             f.write("".join(anchors))
         zone_conf = ""
-        for zone in (world.UNSIGNED_ZONE, world.SIGNED_ZONE, world.BOGUS_ZONE):
-            zone_conf += f"zone:\n  name: {zone}\n  zonefile: \"{self.zone_files[zone]}\"\n"
+        for zone in (".", world.UNSIGNED_ZONE, world.SIGNED_ZONE, world.BOGUS_ZONE):
+            zone_conf += f"zone:\n  name: \"{zone}\"\n  zonefile: \"{self.zone_files[zone]}\"\n"
         # Configured without a zone file: NSD answers SERVFAIL for every name in it.
         zone_conf += (f"zone:\n  name: {world.SERVFAIL_ZONE}\n"
                       f"  zonefile: \"{self.dir}/{world.SERVFAIL_ZONE}.missing\"\n")
@@ -168,9 +179,12 @@ class DnsWorld:
         self.zone_files[zone] = signed
         with open(os.path.join(keydir, ksk + ".ds")) as f:
             ds = f.read()
-        with open(os.path.join(self.dir, f"{zone}.ds"), "w") as f:
+        with open(self._ds_file(zone), "w") as f:
             f.write(ds)
         return ds
+
+    def _ds_file(self, zone: str) -> str:
+        return os.path.join(self.dir, "root.ds" if zone == "." else f"{zone}.ds")
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -248,8 +262,8 @@ class DnsWorld:
             "forwarder": self.forwarder,
             "trust_anchor_file": self.trust_anchor,
             "trust_anchor_files_per_zone": {
-                z: os.path.join(self.dir, f"{z}.ds") for z in (world.SIGNED_ZONE,
-                                                               world.BOGUS_ZONE)},
+                z: self._ds_file(z) for z in (world.SIGNED_ZONE, world.BOGUS_ZONE)},
+            "root_anchor_file": self._ds_file("."),
             "zones": {z: p for z, p in self.zone_files.items()},
             "servfail_zone": world.SERVFAIL_ZONE,
             "keys": self.keys,
