@@ -10,6 +10,7 @@
 #include <string_view>
 
 #include "core/received/message_analysis.h"
+#include "report/inspect_auth.h"
 #include "report/inspect_format.h"
 
 #ifndef MAILSEC_VERSION
@@ -20,6 +21,8 @@ namespace mailsec::report {
 namespace {
 
 constexpr std::string_view kProgram = "mailsec-inspect";
+// The header block (HeaderLimits::max_bytes) plus the body bytes DKIM hashes (DkimLimits).
+constexpr std::size_t kMaxMessageBytes = (1U << 20) + (64U << 20);
 
 // Reads at most `limit` bytes. False on a read error (not on a short input).
 bool readBounded(std::istream& in, std::size_t limit, std::string& data) {
@@ -37,17 +40,29 @@ bool readBounded(std::istream& in, std::size_t limit, std::string& data) {
 
 std::string inspectUsage() {
   return std::string(
-      "usage: mailsec-inspect [--json] [FILE|-]\n"
+      "usage: mailsec-inspect [--json] [--dns IP[@PORT]|system] [--no-dnssec]\n"
+      "                       [--client-ip IP] [--helo NAME] [--mail-from ADDRESS]\n"
+      "                       [--trusted-authserv-id ID]... [FILE|-]\n"
       "       mailsec-inspect --help | --version\n"
       "\n"
       "Reads one message (RFC 5322; a leading mbox \"From \" line is tolerated) from FILE, or\n"
       "from standard input when FILE is \"-\" or absent, and explains how it travelled: one hop\n"
       "per Received header (hop 0 is the topmost, the newest), its WITH protocol and the TLS\n"
-      "details its MTA wrote, then the path summary.\n"
+      "details its MTA wrote, then the path summary; then its authentication verdicts (DKIM\n"
+      "per signature; SPF and DMARC where this build computes them).\n"
       "\n"
-      "  --json     print one JSON object instead of the table (docs/inspect.md)\n"
-      "  --help     print this help and exit\n"
-      "  --version  print the version and exit\n"
+      "  --json                  print one JSON object instead of the table (docs/inspect.md)\n"
+      "  --dns IP[@PORT]         ask this DNS server (a forwarder) for keys and records;\n"
+      "                          \"system\" uses /etc/resolv.conf. Without it nothing is\n"
+      "                          looked up and verdicts that need DNS are shown as null\n"
+      "  --no-dnssec             do not validate answers (unsigned test zones)\n"
+      "  --client-ip IP, --helo NAME, --mail-from ADDRESS\n"
+      "                          the SMTP envelope, for SPF\n"
+      "  --trusted-authserv-id ID\n"
+      "                          show the verdicts of an Authentication-Results field from ID\n"
+      "                          instead of verifying (repeatable)\n"
+      "  --help                  print this help and exit\n"
+      "  --version               print the version and exit\n"
       "\n"
       "Exit codes:\n"
       "  0  the message was read and explained\n"
@@ -61,8 +76,52 @@ int runInspect(std::span<const std::string> args, std::istream& in, std::ostream
   bool have_input = false;
   std::string input = "-";
   bool options_done = false;
+  InspectAuthOptions auth_options;
+  // Options that take a value, as "--name VALUE" or "--name=VALUE".
+  const std::pair<std::string_view, std::string*> valued[] = {
+      {"--client-ip", &auth_options.client_ip},
+      {"--helo", &auth_options.helo},
+      {"--mail-from", &auth_options.mail_from},
+      {"--dns", &auth_options.dns},
+  };
+  std::string* pending = nullptr;
+  std::string_view pending_name;
   for (const std::string& arg : args) {
-    if (!options_done && arg == "--") {
+    if (pending != nullptr) {
+      *pending = arg;
+      pending = nullptr;
+      continue;
+    }
+    bool matched = false;
+    if (!options_done && arg.starts_with("--")) {
+      std::string trusted;
+      for (const auto& [name, target] : valued) {
+        if (arg == name) {
+          pending = target;
+          pending_name = name;
+          matched = true;
+        } else if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+          *target = arg.substr(name.size() + 1);
+          matched = true;
+        }
+      }
+      constexpr std::string_view kTrusted = "--trusted-authserv-id";
+      if (arg == kTrusted) {
+        auth_options.trusted_ids.emplace_back();
+        pending = &auth_options.trusted_ids.back();
+        pending_name = kTrusted;
+        matched = true;
+      } else if (arg.starts_with(std::string(kTrusted) + "=")) {
+        auth_options.trusted_ids.push_back(arg.substr(kTrusted.size() + 1));
+        matched = true;
+      } else if (arg == "--no-dnssec") {
+        auth_options.dnssec = false;
+        matched = true;
+      }
+    }
+    if (matched) {
+      continue;
+    } else if (!options_done && arg == "--") {
       options_done = true;
     } else if (!options_done && arg == "--json") {
       json = true;
@@ -86,11 +145,17 @@ int runInspect(std::span<const std::string> args, std::istream& in, std::ostream
     }
   }
 
+  if (pending != nullptr) {
+    err << kProgram << ": option '" << pending_name << "' needs a value\n"
+        << "Try 'mailsec-inspect --help'.\n";
+    return kExitUsage;
+  }
+
   const core::received::HeaderLimits limits;
   std::string data;
   const std::string shown = input == "-" ? std::string("(standard input)") : input;
   if (input == "-") {
-    if (!readBounded(in, limits.max_bytes + 1, data)) {
+    if (!readBounded(in, kMaxMessageBytes, data)) {
       err << kProgram << ": " << shown << ": read error\n";
       return kExitInput;
     }
@@ -103,11 +168,11 @@ int runInspect(std::span<const std::string> args, std::istream& in, std::ostream
     std::ifstream file(input, std::ios::binary);
     if (!file) {
       const int saved = errno;
-      err << kProgram << ": " << terminalSafe(input, 400) << ": cannot open: "
-          << (saved != 0 ? std::strerror(saved) : "unknown error") << "\n";
+      err << kProgram << ": " << terminalSafe(input, 400)
+          << ": cannot open: " << (saved != 0 ? std::strerror(saved) : "unknown error") << "\n";
       return kExitInput;
     }
-    if (!readBounded(file, limits.max_bytes + 1, data)) {
+    if (!readBounded(file, kMaxMessageBytes, data)) {
       err << kProgram << ": " << terminalSafe(input, 400) << ": read error\n";
       return kExitInput;
     }
@@ -119,10 +184,15 @@ int runInspect(std::span<const std::string> args, std::istream& in, std::ostream
         << ": not an RFC 5322 message (no header field found)\n";
     return kExitInput;
   }
+  const InspectAuth auth = inspectAuth(data, auth_options);
+  if (!auth.error.empty()) {
+    err << kProgram << ": " << terminalSafe(auth.error, 400) << "\n";
+    return kExitInput;
+  }
   if (json) {
-    out << formatJson(analysis, input) << "\n";
+    out << formatJson(analysis, input, &auth) << "\n";
   } else {
-    out << formatTable(analysis, shown);
+    out << formatTable(analysis, shown, &auth);
   }
   out.flush();
   return kExitOk;

@@ -295,7 +295,128 @@ std::string terminalSafe(std::string_view text, std::size_t max_chars) {
   return out;
 }
 
-std::string formatJson(const MessageAnalysis& analysis, std::string_view source) {
+std::string authJson(const InspectAuth& auth) {
+  std::string out;
+  JsonObject o(out);
+  o.string("source", toLabel(auth.source));
+  o.string("resolver", auth.resolver);
+  o.key("spf");
+  if (auth.spf) {
+    JsonObject spf(out);
+    spf.string("result", toLabel(auth.spf->result));
+    spf.string("error", toLabel(auth.spf->error));
+    spf.string("identity", toLabel(auth.spf->identity));
+    spf.optionalString("domain", auth.spf->domain);
+    spf.close();
+  } else {
+    out += "null";
+  }
+  o.key("dkim");
+  out.push_back('[');
+  for (std::size_t i = 0; i < auth.dkim.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    const auto& [v, computed] = auth.dkim[i];
+    JsonObject d(out);
+    d.optionalString("domain", v.domain);
+    if (computed) {
+      d.string("result", toLabel(v.result));
+      d.string("reason", toLabel(v.reason));
+    } else {
+      d.null("result");
+      d.null("reason");
+    }
+    d.string("algorithm", toLabel(v.algorithm));
+    if (v.key_bits > 0) {
+      d.number("key_bits", v.key_bits);
+    } else {
+      d.null("key_bits");
+    }
+    d.close();
+  }
+  out.push_back(']');
+  o.key("dmarc");
+  if (auth.dmarc) {
+    JsonObject dmarc(out);
+    dmarc.string("result", toLabel(auth.dmarc->result));
+    dmarc.string("policy", toLabel(auth.dmarc->policy));
+    dmarc.boolean("partial", auth.dmarc->partial);
+    dmarc.optionalString("from_domain", auth.dmarc->from_domain);
+    dmarc.close();
+  } else {
+    out += "null";
+  }
+  o.key("records");
+  out.push_back('[');
+  for (std::size_t i = 0; i < auth.records.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    JsonObject r(out);
+    r.string("record", toLabel(auth.records[i].record));
+    r.string("dnssec", toLabel(auth.records[i].dnssec));
+    r.close();
+  }
+  out.push_back(']');
+  o.number("dkim_signatures_ignored", auth.dkim_signatures_ignored);
+  o.number("untrusted_authentication_results", auth.untrusted_auth_results);
+  o.key("notes");
+  out.push_back('[');
+  for (std::size_t i = 0; i < auth.notes.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += jsonString(auth.notes[i]);
+  }
+  out.push_back(']');
+  o.close();
+  return out;
+}
+
+std::string authTable(const InspectAuth& auth) {
+  std::string out = "auth:   " + std::string(toLabel(auth.source)) + ", resolver " +
+                    terminalSafe(auth.resolver, 80) + "\n";
+  out += "  spf:   ";
+  if (auth.spf) {
+    out += std::string(toLabel(auth.spf->result)) + " (" +
+           std::string(toLabel(auth.spf->identity)) + " " +
+           terminalSafe(auth.spf->domain.empty() ? "-" : auth.spf->domain, 80) + ", error " +
+           std::string(toLabel(auth.spf->error)) + ")\n";
+  } else {
+    out += "not computed\n";
+  }
+  out += "  dkim:  " + std::to_string(auth.dkim.size()) + " signature" +
+         (auth.dkim.size() == 1 ? "" : "s") + "\n";
+  if (!auth.dkim.empty()) {
+    out +=
+        "     # domain                          result     reason                algorithm"
+        "       key\n";
+  }
+  for (std::size_t i = 0; i < auth.dkim.size(); ++i) {
+    const auto& [v, computed] = auth.dkim[i];
+    std::string num = std::to_string(i);
+    out += std::string(num.size() < 6 ? 6 - num.size() : 0, ' ') + num + " ";
+    out += cell(v.domain.empty() ? std::string_view("-") : std::string_view(v.domain), 31) + " ";
+    out += cell(computed ? toLabel(v.result) : std::string_view("-"), 10) + " ";
+    out += cell(computed ? toLabel(v.reason) : std::string_view("(needs DNS)"), 21) + " ";
+    out += cell(toLabel(v.algorithm), 15) + " ";
+    out += v.key_bits > 0 ? std::to_string(v.key_bits) : std::string("-");
+    out += "\n";
+  }
+  out += "  dmarc: ";
+  if (auth.dmarc) {
+    out += std::string(toLabel(auth.dmarc->result)) + " (policy " +
+           std::string(toLabel(auth.dmarc->policy)) + ", from " +
+           terminalSafe(auth.dmarc->from_domain.empty() ? "-" : auth.dmarc->from_domain, 80) +
+           ")\n";
+  } else {
+    out += "not computed\n";
+  }
+  for (const auto& record : auth.records) {
+    out += "  record: " + std::string(toLabel(record.record)) + ", dnssec " +
+           std::string(toLabel(record.dnssec)) + "\n";
+  }
+  for (const auto& note : auth.notes) out += "  note:  " + terminalSafe(note, 200) + "\n";
+  return out;
+}
+
+std::string formatJson(const MessageAnalysis& analysis, std::string_view source,
+                       const InspectAuth* auth) {
   const auto& s = analysis.summary;
   std::string out;
   JsonObject o(out);
@@ -342,11 +463,13 @@ std::string formatJson(const MessageAnalysis& analysis, std::string_view source)
     limits.number("received_dropped", analysis.received_dropped);
     limits.close();
   }
+  if (auth != nullptr) o.raw("auth", authJson(*auth));
   o.close();
   return out;
 }
 
-std::string formatTable(const MessageAnalysis& analysis, std::string_view source) {
+std::string formatTable(const MessageAnalysis& analysis, std::string_view source,
+                        const InspectAuth* auth) {
   const auto& s = analysis.summary;
   std::string out;
   out += terminalSafe(source, 200);
@@ -384,8 +507,8 @@ std::string formatTable(const MessageAnalysis& analysis, std::string_view source
   }
   out += "\n";
   out += "origin: " + std::string(toLabel(s.origin.protocol)) + ", authenticated " +
-         std::string(yesNo(s.origin.authenticated)) + ", tls " +
-         std::string(yesNo(s.origin.tls)) + "\n";
+         std::string(yesNo(s.origin.authenticated)) + ", tls " + std::string(yesNo(s.origin.tls)) +
+         "\n";
   std::string notes;
   const auto& h = analysis.header;
   if (h.field_cap_hit) notes += " header-field cap hit;";
@@ -394,6 +517,7 @@ std::string formatTable(const MessageAnalysis& analysis, std::string_view source
     notes += " " + std::to_string(analysis.received_dropped) + " Received header(s) over the cap;";
   }
   if (!notes.empty()) out += "limits:" + notes + "\n";
+  if (auth != nullptr) out += authTable(*auth);
   return out;
 }
 

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/received/message_analysis.h"
+#include "report/inspect_auth.h"
 
 namespace mailsec::report {
 
@@ -20,11 +21,21 @@ namespace mailsec::report {
 std::string jsonString(std::string_view text);
 
 // The JSON object for one analysed message (no trailing newline). `source` names the input
-// ("-" for standard input).
-std::string formatJson(const core::received::MessageAnalysis& analysis, std::string_view source);
+// ("-" for standard input). With `auth`, an "auth" key holds the verdicts (authJson).
+std::string formatJson(const core::received::MessageAnalysis& analysis, std::string_view source,
+                       const InspectAuth* auth = nullptr);
 
-// The hop table and path summary for people (ends with a newline).
-std::string formatTable(const core::received::MessageAnalysis& analysis, std::string_view source);
+// The hop table and path summary for people (ends with a newline); with `auth`, the verdicts
+// follow (authTable).
+std::string formatTable(const core::received::MessageAnalysis& analysis, std::string_view source,
+                        const InspectAuth* auth = nullptr);
+
+// {"source", "resolver", "spf", "dkim": [{"domain","result","reason","algorithm","key_bits"}],
+//  "dmarc", "records", "notes"}; a verdict not computed is null (docs/inspect.md).
+std::string authJson(const InspectAuth& auth);
+
+// The verdicts for people (ends with a newline).
+std::string authTable(const InspectAuth& auth);
 
 // `text` made safe for a terminal: control characters and malformed UTF-8 become '?', and the
 // result is cut to at most `max_chars` characters (with a trailing "…" when cut).
