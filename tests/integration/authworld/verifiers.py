@@ -60,7 +60,7 @@ class WorldDns:
                         ds = dns.rdata.from_text("IN", "DS", rdata)
                         self.anchors.setdefault(dns.name.from_text(zone), []).append(ds)
         self.keys = {}  # zone name -> validated DNSKEY rrset, or None when bogus
-        self.log = []   # (name, type, status, dnssec) of every lookup
+        self.log = []   # (name, type, Answer) of every lookup
 
     def _ask(self, name, rdtype):
         q = dns.message.make_query(name, rdtype, want_dnssec=True)
@@ -127,7 +127,7 @@ class WorldDns:
                     pass
             elif keys is not None:
                 a.dnssec = "secure"  # denial of existence: NSEC not checked here
-        self.log.append((name, dns.rdatatype.to_text(rdtype), a.status, a.dnssec))
+        self.log.append((name, dns.rdatatype.to_text(rdtype), a))
         return a
 
     def txt(self, name: str) -> Answer:
@@ -182,16 +182,15 @@ def check_spf(resolver: WorldDns, m: dict):
             "invalid_record"
     elif result == "temperror":
         error = "dns_timeout" if "timeout" in explanation.lower() else "dns_temporary"
-    # The record mailsec must count: the checked domain's own SPF record, if one was found.
+    # The record mailsec must count: the checked domain's own SPF record, if pyspf's lookup
+    # of it found one (or got a bogus answer).
     record = None
-    for name, rtype, status, dnssec in resolver.log:
-        if name.rstrip(".").lower() == domain and rtype == "TXT" and status == "answer":
-            a = resolver.txt(domain)
-            if any(s.lower().startswith(b"v=spf1") for s in txt_strings(a)):
+    for name, rtype, a in resolver.log:
+        if name.rstrip(".").lower() == domain and rtype == "TXT":
+            if a.dnssec == "bogus":
+                record = ("spf", "bogus")
+            elif any(s.lower().startswith(b"v=spf1") for s in txt_strings(a)):
                 record = ("spf", a.dnssec)
-            break
-        if name.rstrip(".").lower() == domain and rtype == "TXT" and dnssec == "bogus":
-            record = ("spf", "bogus")
             break
     return [result, error], record
 

@@ -16,8 +16,13 @@ import argparse
 import base64
 import json
 import os
+import random
+import select
 import shutil
 import signal
+import socket
+import stat
+import struct
 import subprocess
 import sys
 import tempfile
@@ -294,9 +299,6 @@ _TYPES = {"A": 1, "NS": 2, "SOA": 6, "TXT": 16, "AAAA": 28, "DNSKEY": 48}
 def query(port: int, name: str, rtype: str = "TXT", timeout: float = 2.0,
           host: str = "127.0.0.1") -> int | None:
     """Sends one UDP query; returns the reply's RCODE, or None when no reply came in time."""
-    import random
-    import socket
-    import struct
     qid = random.randrange(65536)
     packet = struct.pack(">HHHHHH", qid, 0x0000, 1, 0, 0, 0) + _encode_name(name) + \
         struct.pack(">HH", _TYPES[rtype], 1)
@@ -346,11 +348,9 @@ def main(argv=None) -> int:
                   f"(trust anchors: {dns.trust_anchor}); Ctrl-C stops", file=sys.stderr,
                   flush=True)
         # A pipe on stdin (a parent holding it open) stops the world when it closes.
-        import stat
         watch_stdin = stat.S_ISFIFO(os.fstat(sys.stdin.fileno()).st_mode)
         while not stopping:
             if watch_stdin:
-                import select
                 ready, _, _ = select.select([sys.stdin], [], [], 0.5)
                 if ready and not sys.stdin.buffer.read1(4096):
                     break  # stdin closed: the parent went away
