@@ -11,6 +11,7 @@
 
 #include "common/log.h"
 #include "core/auth/resolver.h"
+#include "core/observation.h"
 #include "core/port_class.h"
 
 namespace mailsec::config {
@@ -57,6 +58,23 @@ struct AuthConfig {
   std::vector<std::string> trusted_authserv_ids;
 };
 
+// The history store (issue 7; docs/operations.md).
+struct StoreConfig {
+  std::string path;                    // SQLite file; empty: no store (Prometheus only)
+  std::uint32_t flush_seconds = 60;    // writer flush interval, 1-60
+  std::uint32_t retention_days = 400;  // rows of older days are deleted
+  std::string public_suffix_list = "/usr/share/publicsuffix/public_suffix_list.dat";
+};
+
+// When a cleartext session from a peer counts as a suspected STARTTLS downgrade.
+struct DowngradeConfig {
+  std::uint32_t min_sessions = 20;  // sessions in the window before a peer has a history
+  double min_tls_share = 0.99;      // share of them over TLS that makes it a TLS peer
+  std::uint32_t window_days = 30;
+  // Which peer identities build history (rdns, helo, sender); HELO and sender are forgeable.
+  std::vector<core::PeerDomainSource> identity_sources = {core::PeerDomainSource::kReverseDns};
+};
+
 struct Config {
   std::string source = "(defaults)";  // the file it came from
   MilterConfig milter;
@@ -66,6 +84,8 @@ struct Config {
   LogConfig log;
   core::auth::ResolverOptions dns;  // the `dns:` section
   AuthConfig auth;
+  StoreConfig store;
+  DowngradeConfig downgrade;
 };
 
 }  // namespace mailsec::config

@@ -1,5 +1,6 @@
 #include "config/loader.h"
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -174,6 +175,84 @@ void readAuth(YamlReader& r, const YAML::Node& node, AuthConfig& out) {
   }
 }
 
+void readStore(YamlReader& r, const YAML::Node& node, StoreConfig& out) {
+  if (!r.mapping(node, "store",
+                 {"path", "flush_seconds", "retention_days", "public_suffix_list"}) ||
+      !node) {
+    return;
+  }
+  const auto absolutePath = [&](const char* key, std::string& field) {
+    if (const auto n = node[key]) {
+      if (const auto v = r.string(n, std::string("store.") + key)) {
+        if (!v->empty() && v->front() != '/') {
+          r.error(n,
+                  std::string("store.") + key + " must be an absolute path, found \"" + *v + "\"");
+        } else {
+          field = *v;
+        }
+      }
+    }
+  };
+  absolutePath("path", out.path);
+  absolutePath("public_suffix_list", out.public_suffix_list);
+  if (const auto n = node["flush_seconds"]) {
+    // At most a minute: a kill -9 loses at most one interval.
+    if (const auto v = r.unsignedInteger(n, "store.flush_seconds", 1, 60)) {
+      out.flush_seconds = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (const auto n = node["retention_days"]) {
+    if (const auto v = r.unsignedInteger(n, "store.retention_days", 1, 3650)) {
+      out.retention_days = static_cast<std::uint32_t>(*v);
+    }
+  }
+}
+
+void readDowngrade(YamlReader& r, const YAML::Node& node, DowngradeConfig& out) {
+  if (!r.mapping(node, "downgrade",
+                 {"min_sessions", "min_tls_share", "window_days", "identity_sources"}) ||
+      !node) {
+    return;
+  }
+  if (const auto n = node["min_sessions"]) {
+    if (const auto v = r.unsignedInteger(n, "downgrade.min_sessions", 1, 1000000)) {
+      out.min_sessions = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (const auto n = node["window_days"]) {
+    if (const auto v = r.unsignedInteger(n, "downgrade.window_days", 1, 366)) {
+      out.window_days = static_cast<std::uint32_t>(*v);
+    }
+  }
+  if (const auto n = node["min_tls_share"]) {
+    if (const auto v = r.string(n, "downgrade.min_tls_share")) {
+      char* end = nullptr;
+      const double share = std::strtod(v->c_str(), &end);
+      if (v->empty() || end != v->c_str() + v->size() || !(share > 0.0 && share <= 1.0)) {
+        r.error(n, "downgrade.min_tls_share must be a number in (0, 1], e.g. 0.99, found \"" + *v +
+                       "\"");
+      } else {
+        out.min_tls_share = share;
+      }
+    }
+  }
+  if (const auto n = node["identity_sources"]) {
+    if (const auto v = r.stringList(n, "downgrade.identity_sources")) {
+      std::vector<core::PeerDomainSource> sources;
+      for (const auto& name : *v) {
+        const auto source = core::fromLabel<core::PeerDomainSource>(name);
+        if (!source || *source == core::PeerDomainSource::kNone) {
+          r.error(n,
+                  "downgrade.identity_sources: \"" + name + "\" is not one of rdns, helo, sender");
+          return;
+        }
+        sources.push_back(*source);
+      }
+      out.identity_sources = sources;
+    }
+  }
+}
+
 }  // namespace
 
 std::string ConfigError::toString() const {
@@ -250,7 +329,8 @@ LoadResult loadConfigText(std::string_view text, const std::string& name) {
   }
   try {
     if (!r.mapping(root, "the top level",
-                   {"milter", "metrics", "port_classes", "log", "policyd", "dns", "auth"})) {
+                   {"milter", "metrics", "port_classes", "log", "policyd", "dns", "auth", "store",
+                    "downgrade"})) {
       return result;
     }
     if (!root || root.IsNull()) return result;
@@ -261,6 +341,8 @@ LoadResult loadConfigText(std::string_view text, const std::string& name) {
     readPolicyd(r, root["policyd"], result.config.policyd);
     readDns(r, root["dns"], result.config.dns);
     readAuth(r, root["auth"], result.config.auth);
+    readStore(r, root["store"], result.config.store);
+    readDowngrade(r, root["downgrade"], result.config.downgrade);
   } catch (const std::exception& e) {
     // yaml-cpp throws on some malformed trees (e.g. aliases to nothing); report, don't crash.
     result.errors.push_back(ConfigError{name, 0, 0, std::string("cannot read: ") + e.what()});

@@ -71,11 +71,52 @@ enum class ConnectionDrop : std::uint8_t {
   kOther
 };
 
+// Where a peer's organisation domain came from (store column peer_source): the forward-
+// confirmed reverse name, the HELO name, the envelope sender's domain, or nothing usable.
+enum class PeerDomainSource : std::uint8_t { kReverseDns, kHelo, kSender, kNone };
+
+// Signals of a suspected STARTTLS downgrade (mailsec_downgrade_suspected_total{signal}):
+// a peer whose history is TLS arrived in cleartext; a STARTTLS masked (XXXXXXXX) or truncated
+// by a middlebox.
+enum class DowngradeSignal : std::uint8_t {
+  kCleartextFromTlsPeer,
+  kStarttlsMasked,
+  kStarttlsTruncated,
+  kOther
+};
+
+// Who the peer says it is, as the MTA reports it: bounded, untrusted; for the store and
+// downgrade detection, never for labels.
+struct PeerFacts {
+  // {client_name}: Postfix gives the forward-confirmed name or "unknown"; Sendmail the PTR name
+  // ("[address]" when there is none) with its verdict in {client_resolve}.
+  std::string client_name;
+  std::string client_resolve;  // Sendmail: OK, FAIL, FORGED, TEMP; empty from Postfix
+  std::string helo;            // the last HELO/EHLO argument
+  std::string sender_domain;   // MAIL FROM's domain, lower case (never the local part)
+};
+
+// The peer's organisation domain (public-suffix reduced) and where it came from; filled by
+// core::peer::PeerAnalyser before the summaries reach the sinks.
+struct PeerIdentity {
+  std::string domain;  // empty when source is kNone
+  PeerDomainSource source = PeerDomainSource::kNone;
+};
+
+// One suspected STARTTLS downgrade: the signal (a metric label) and the peer (store only).
+struct DowngradeSuspicion {
+  Source source = Source::kMilter;
+  DowngradeSignal signal = DowngradeSignal::kOther;
+  PeerIdentity peer{};
+};
+
 // What the MTA tells at connection time.
 struct ConnectFacts {
   std::string daemon_name;                  // {daemon_name}; Sendmail MTA/MSA, Postfix $myhostname
   std::optional<std::uint16_t> daemon_port;  // {daemon_port}: the port the client connected to
   std::string client_address;               // for history and SPF later; never a label
+  std::string client_name{};                 // {client_name} (see PeerFacts)
+  std::string client_resolve{};              // {client_resolve} (Sendmail)
 };
 
 // The TLS facts an MTA reports for a session (Postfix and Sendmail macros, policy attributes).
@@ -101,6 +142,10 @@ struct SessionSummary {
   ClientCertificate client_certificate = ClientCertificate::kNone;
   std::uint32_t messages = 0;
   std::uint32_t unknown_commands = 0;
+  std::uint32_t starttls_masked = 0;     // unknown commands classified kStarttlsMasked
+  std::uint32_t starttls_truncated = 0;  // unknown commands classified kStarttlsTruncated
+  PeerFacts peer{};
+  PeerIdentity identity{};  // set by core::peer::PeerAnalyser
 };
 
 // One message as counted at end of data.
@@ -108,6 +153,8 @@ struct MessageSummary {
   Source source = Source::kMilter;
   PortClass port_class = PortClass::kOther;
   bool tls = false;
+  PeerFacts peer{};
+  PeerIdentity identity{};  // set by core::peer::PeerAnalyser
 };
 
 }  // namespace mailsec::core
@@ -126,5 +173,8 @@ MAILSEC_CLOSED_SET(mailsec::core::Component, "milter", "policyd", "core", "metri
                    "other");
 MAILSEC_CLOSED_SET(mailsec::core::SmtpStage, "connect", "ehlo", "helo", "mail", "rcpt", "data",
                    "end_of_message", "vrfy", "etrn", "other");
+MAILSEC_CLOSED_SET(mailsec::core::PeerDomainSource, "rdns", "helo", "sender", "none");
+MAILSEC_CLOSED_SET(mailsec::core::DowngradeSignal, "cleartext_from_tls_peer", "starttls_masked",
+                   "starttls_truncated", "other");
 MAILSEC_CLOSED_SET(mailsec::core::ConnectionDrop, "too_many_connections", "idle_timeout",
                    "request_timeout", "input_flood", "other");

@@ -18,6 +18,9 @@ class Recorder {
   virtual void unknownCommand(Source source, UnknownCommandSignature signature) = 0;
   virtual void inputError(Source source, InputErrorKind kind) = 0;
   virtual void internalError(Component component) = 0;
+  // A suspected STARTTLS downgrade (core::peer::PeerAnalyser decides; sinks only count and
+  // keep it). Not pure: sinks that do not care need not override it.
+  virtual void downgradeSuspected(const DowngradeSuspicion& /*suspicion*/) {}
   // One message's Received chain (core::received::ReceivedChainTracker decides). Not pure.
   virtual void receivedChain(const received::ChainObservation& /*chain*/) {}
 };

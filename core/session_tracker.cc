@@ -28,6 +28,8 @@ void SessionTracker::connected(const ConnectFacts& facts) {
   connect_.daemon_name = boundedMacro(facts.daemon_name);
   connect_.daemon_port = facts.daemon_port;
   connect_.client_address = boundedMacro(facts.client_address);
+  connect_.client_name = boundedMacro(facts.client_name);
+  connect_.client_resolve = boundedMacro(facts.client_resolve);
   port_class_ = classifyPort(rules_, connect_.daemon_name, connect_.daemon_port);
 }
 
@@ -56,12 +58,40 @@ void SessionTracker::tlsReported(const TlsFacts& facts) {
 void SessionTracker::unknownCommand(std::string_view line) {
   ++unknown_commands_;
   if (line.size() > kMaxCommand) reportOnce(InputErrorKind::kCommandTooLong);
-  recorder_.unknownCommand(source_, classifyUnknownCommand(line.substr(0, kMaxCommand)));
+  const auto signature = classifyUnknownCommand(line.substr(0, kMaxCommand));
+  if (signature == UnknownCommandSignature::kStarttlsMasked) ++starttls_masked_;
+  if (signature == UnknownCommandSignature::kStarttlsTruncated) ++starttls_truncated_;
+  recorder_.unknownCommand(source_, signature);
+}
+
+void SessionTracker::mailFrom(std::string_view sender) {
+  // <local@domain> with optional ESMTP parameters already split off by the MTA; a source
+  // route (<@a,@b:local@domain>) ends in the same "@domain". Only the domain is kept.
+  if (!sender.empty() && sender.front() == '<') sender.remove_prefix(1);
+  if (!sender.empty() && sender.back() == '>') sender.remove_suffix(1);
+  const auto at = sender.rfind('@');
+  sender_domain_ = at == std::string_view::npos
+                       ? std::string()
+                       : asciiLower(boundedCopy(sender.substr(at + 1), kMaxHelo, nullptr));
+}
+
+PeerFacts SessionTracker::peerFacts() const {
+  PeerFacts peer;
+  peer.client_name = connect_.client_name;
+  peer.client_resolve = connect_.client_resolve;
+  peer.helo = helo_;
+  peer.sender_domain = sender_domain_;
+  return peer;
 }
 
 void SessionTracker::messageEnded() {
   ++messages_;
-  recorder_.messageReceived(MessageSummary{source_, port_class_, tls_});
+  MessageSummary message;
+  message.source = source_;
+  message.port_class = port_class_;
+  message.tls = tls_;
+  message.peer = peerFacts();
+  recorder_.messageReceived(message);
 }
 
 ClientCertificate SessionTracker::clientCertificate(const TlsFacts& facts) {
@@ -92,6 +122,9 @@ void SessionTracker::closed() {
   summary.tls = tls_;
   summary.messages = messages_;
   summary.unknown_commands = unknown_commands_;
+  summary.starttls_masked = starttls_masked_;
+  summary.starttls_truncated = starttls_truncated_;
+  summary.peer = peerFacts();
   if (tls_) {
     summary.tls_profile = tls::analyse(tls_facts_.version, tls_facts_.cipher);
     summary.client_certificate = clientCertificate(tls_facts_);

@@ -38,6 +38,8 @@ class SessionTracker {
   // (STARTTLS cannot be undone within a session).
   void tlsReported(const TlsFacts& facts);
   void unknownCommand(std::string_view line);
+  // MAIL FROM's address (with or without <>); only its domain is kept, lower-cased.
+  void mailFrom(std::string_view sender);
   // A message reached end of data.
   void messageEnded();
   // The session ended; counts it once. Later calls do nothing.
@@ -49,6 +51,7 @@ class SessionTracker {
   const ConnectFacts& connectFacts() const { return connect_; }
   // The TLS facts reported so far (bounded copies; empty fields when cleartext).
   const TlsFacts& tlsFacts() const { return tls_facts_; }
+  const std::string& senderDomain() const { return sender_domain_; }
   std::uint32_t messages() const { return messages_; }
 
   // The client-certificate verdict from the MTA's TLS facts (Postfix gives a subject only for
@@ -57,6 +60,7 @@ class SessionTracker {
 
  private:
   std::string boundedMacro(std::string_view value);
+  PeerFacts peerFacts() const;
   // Input errors are counted once per session and kind (HELO comes twice with STARTTLS, TLS
   // macros at several stages).
   void reportOnce(InputErrorKind kind);
@@ -71,6 +75,9 @@ class SessionTracker {
   TlsFacts tls_facts_;
   std::uint32_t messages_ = 0;
   std::uint32_t unknown_commands_ = 0;
+  std::uint32_t starttls_masked_ = 0;
+  std::uint32_t starttls_truncated_ = 0;
+  std::string sender_domain_;
   std::uint32_t reported_errors_ = 0;
   bool closed_ = false;
 };

@@ -45,6 +45,17 @@ Catalogue::Catalogue(prometheus::Registry& registry)
                                   "Policy connections mailsec-policyd closed on its own; "
                                   "Postfix reconnects (and fails open with default_action=DUNNO).",
                                   {"reason"}),
+      downgrade_suspected(registry, specs_, "mailsec_downgrade_suspected_total",
+                          "Sessions suspected of a STARTTLS downgrade, by signal: cleartext from "
+                          "a peer whose history is TLS, a masked or truncated STARTTLS. Which "
+                          "peers: mailsec-report --downgrades.",
+                          {"source", "signal"}),
+      store_errors(registry, specs_, "mailsec_store_errors_total",
+                   "History store (SQLite) failures, by kind; retried at the next flush, "
+                   "Prometheus counting is unaffected. queue_full counts observations dropped.",
+                   {"kind"}),
+      store_flushes(registry, specs_, "mailsec_store_flushes_total",
+                    "Successful flushes of the history store (one transaction each).", {}),
       received_hops(registry, specs_, "mailsec_received_hops_total",
                     "Hops of Received chains, by position in the path, WITH protocol and "
                     "whether the hop was encrypted (docs/received.md).",

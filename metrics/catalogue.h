@@ -17,6 +17,7 @@
 #include "core/tls/tls_types.h"
 #include "metrics/counter_family.h"
 #include "metrics/family_spec.h"
+#include "metrics/store/store_types.h"
 
 namespace mailsec::metrics {
 
@@ -41,6 +42,10 @@ class Catalogue {
   CounterFamily<core::Component> errors;
   CounterFamily<core::SmtpStage> policyd_requests;
   CounterFamily<core::ConnectionDrop> policyd_connections_dropped;
+  // Downgrade detection and the history store (issue 7; docs/operations.md).
+  CounterFamily<core::Source, core::DowngradeSignal> downgrade_suspected;
+  CounterFamily<store::StoreErrorKind> store_errors;
+  CounterFamily<> store_flushes;
   // Received-chain analysis (issue 3; docs/received.md).
   CounterFamily<core::received::HopPosition, core::received::Protocol, core::received::HopTls>
       received_hops;

@@ -42,6 +42,11 @@ void PrometheusRecorder::internalError(core::Component component) {
   catalogue_.errors.inc(component);
 }
 
+void PrometheusRecorder::downgradeSuspected(const core::DowngradeSuspicion& suspicion) {
+  // The signal only: which peer it was goes to the store, never to a label.
+  catalogue_.downgrade_suspected.inc(suspicion.source, suspicion.signal);
+}
+
 void PrometheusRecorder::receivedChain(const core::received::ChainObservation& chain) {
   using core::received::DropReason;
   using core::received::Unparsable;

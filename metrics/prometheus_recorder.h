@@ -18,6 +18,7 @@ class PrometheusRecorder final : public core::Recorder {
   void unknownCommand(core::Source source, core::UnknownCommandSignature signature) override;
   void inputError(core::Source source, core::InputErrorKind kind) override;
   void internalError(core::Component component) override;
+  void downgradeSuspected(const core::DowngradeSuspicion& suspicion) override;
   void receivedChain(const core::received::ChainObservation& chain) override;
 
  private:

@@ -98,9 +98,11 @@ sfsistat onHelo(SMFICTX* ctx, char* helo) {
   });
 }
 
-sfsistat onEnvFrom(SMFICTX* ctx, char** /*argv*/) {
+sfsistat onEnvFrom(SMFICTX* ctx, char** argv) {
+  const std::string_view sender =
+      argv != nullptr && argv[0] != nullptr ? std::string_view(argv[0]) : std::string_view();
   return guarded(ctx, "MAIL", SMFIS_NOREPLY,
-                 [&](MilterSession& s) { s.envelopeFrom(LibmilterMacros(ctx)); });
+                 [&](MilterSession& s) { s.envelopeFrom(LibmilterMacros(ctx), sender); });
 }
 
 sfsistat onUnknown(SMFICTX* ctx, const char* command) {

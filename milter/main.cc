@@ -9,6 +9,7 @@
 #include "common/signals.h"
 #include "config/daemon_options.h"
 #include "metrics/metrics.h"
+#include "metrics/pipeline.h"
 #include "milter/libmilter_glue.h"
 
 namespace {
@@ -34,6 +35,24 @@ exit status: 0 clean stop (SIGTERM, SIGINT, SIGHUP) or valid config, 1 configura
 start-up error, 2 usage error.
 )";
 
+// The recorder chain's settings from the configuration (peer analysis, the history store).
+mailsec::metrics::PipelineOptions pipelineOptions(const mailsec::config::Config& cfg) {
+  mailsec::metrics::PipelineOptions o;
+  o.source = mailsec::core::Source::kMilter;
+  o.store_path = cfg.store.path;
+  o.flush_seconds = cfg.store.flush_seconds;
+  o.retention_days = cfg.store.retention_days;
+  o.public_suffix_list = cfg.store.public_suffix_list;
+  o.downgrade.min_sessions = cfg.downgrade.min_sessions;
+  o.downgrade.min_tls_share = cfg.downgrade.min_tls_share;
+  o.downgrade.window_days = cfg.downgrade.window_days;
+  o.downgrade.trusted_sources = 0;
+  for (const auto source : cfg.downgrade.identity_sources) {
+    o.downgrade.trusted_sources |= 1u << static_cast<unsigned>(source);
+  }
+  return o;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -53,13 +72,17 @@ int main(int argc, char** argv) {
     log::error(*problem);
     return 1;
   }
-  if (const auto problem = milter::setUpLibmilter(cfg, metrics.recorder()); !problem.empty()) {
+  // Peer analysis and the history store in front of Prometheus; its writer thread starts
+  // here, after the signal mask, like the metrics server's.
+  metrics::Pipeline pipeline(pipelineOptions(*cfg), metrics);
+  if (const auto problem = milter::setUpLibmilter(cfg, pipeline.recorder()); !problem.empty()) {
     log::error(problem);
     return 1;
   }
   log::info("started ", MAILSEC_VERSION, ": milter on ", cfg->milter.socket, ", metrics on http://",
             cfg->metrics.listen, "/metrics, config ", cfg->source);
   const int status = milter::runLibmilter();
+  pipeline.stop();  // the last flush: a clean stop loses nothing
   log::info("stopped");
   return status;
 }

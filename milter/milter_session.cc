@@ -48,6 +48,8 @@ void MilterSession::connect(const MacroReader& macros, const sockaddr* address) 
   facts.daemon_port = core::parsePort(macros.get("{daemon_port}"));
   facts.client_address = addressText(address);
   if (facts.client_address.empty()) facts.client_address = std::string(macros.get("{client_addr}"));
+  facts.client_name = std::string(macros.get("{client_name}"));
+  facts.client_resolve = std::string(macros.get("{client_resolve}"));
   tracker_.connected(facts);
   host_name_ = boundedMacro(macros.get("j"));
 }
@@ -73,7 +75,8 @@ void MilterSession::readAuth(const MacroReader& macros) {
   if (!auth.empty()) auth_type_ = boundedMacro(auth);  // AUTH cannot be undone in a session
 }
 
-void MilterSession::envelopeFrom(const MacroReader& macros) {
+void MilterSession::envelopeFrom(const MacroReader& macros, std::string_view sender) {
+  tracker_.mailFrom(sender);
   readTls(macros);
   readAuth(macros);
   received_.messageStarted();

@@ -28,7 +28,8 @@ namespace mailsec::milter {
 // whatever the MTA's default lists are).
 struct StageMacros {
   static constexpr const char* kConnect =
-      "j {daemon_name} {daemon_port} {daemon_addr} {client_addr} {client_port} {client_name}";
+      "j {daemon_name} {daemon_port} {daemon_addr} {client_addr} {client_port} {client_name} "
+      "{client_resolve}";
   static constexpr const char* kHelo =
       "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify}";
   // TLS again at MAIL and end of message: a client may skip the EHLO after STARTTLS.
@@ -45,7 +46,8 @@ class MilterSession {
 
   void connect(const MacroReader& macros, const sockaddr* address);
   void helo(const MacroReader& macros, std::string_view helo);
-  void envelopeFrom(const MacroReader& macros);
+  // `sender`: MAIL FROM's address as libmilter gives it (argv[0]); only its domain is kept.
+  void envelopeFrom(const MacroReader& macros, std::string_view sender = {});
   void unknownCommand(const MacroReader& macros, std::string_view command);
   // One header field of the current message (name and value as the MTA passes them).
   void header(std::string_view name, std::string_view value);

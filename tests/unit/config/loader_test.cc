@@ -57,7 +57,7 @@ TEST(ConfigLoader, ErrorsNameFileLineAndColumn) {
   const ErrorCase cases[] = {
       {"unknown top-level key", "milter: {}\nmetricz: {}\n",
        "c.yaml:2:1: unknown key \"metricz\" in the top level (known keys: milter, metrics, "
-       "port_classes, log, policyd, dns, auth)"},
+       "port_classes, log, policyd, dns, auth, store, downgrade)"},
       {"unknown nested key", "milter:\n  sockett: unix:/x\n",
        "c.yaml:2:3: unknown key \"sockett\" in milter (known keys: socket, timeout_seconds)"},
       {"wrong type", "milter:\n  timeout_seconds: soon\n",
@@ -166,6 +166,68 @@ TEST(ConfigLoader, DnsAndAuthErrorsNameLineAndColumn) {
       {"unknown auth key", "auth:\n  worker: 2\n",
        "c.yaml:2:3: unknown key \"worker\" in auth (known keys: enabled, workers, queue, "
        "trusted_authserv_ids)"},
+  };
+  for (const auto& c : cases) {
+    const auto loaded = loadConfigText(c.text, "c.yaml");
+    ASSERT_FALSE(loaded.ok()) << c.name;
+    EXPECT_EQ(loaded.errors.front().toString(), c.want) << c.name;
+  }
+}
+
+TEST(ConfigLoader, ReadsStoreAndDowngrade) {
+  const auto loaded = loadConfigText(R"(
+store:
+  path: /var/lib/mailsec/h.sqlite
+  flush_seconds: 5
+  retention_days: 30
+  public_suffix_list: /tmp/psl.dat
+downgrade:
+  min_sessions: 5
+  min_tls_share: 0.95
+  window_days: 7
+  identity_sources: [rdns, helo]
+)",
+                                     "s.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors.front().toString();
+  const auto& c = loaded.config;
+  EXPECT_EQ(c.store.path, "/var/lib/mailsec/h.sqlite");
+  EXPECT_EQ(c.store.flush_seconds, 5u);
+  EXPECT_EQ(c.store.retention_days, 30u);
+  EXPECT_EQ(c.store.public_suffix_list, "/tmp/psl.dat");
+  EXPECT_EQ(c.downgrade.min_sessions, 5u);
+  EXPECT_DOUBLE_EQ(c.downgrade.min_tls_share, 0.95);
+  EXPECT_EQ(c.downgrade.window_days, 7u);
+  EXPECT_EQ(c.downgrade.identity_sources,
+            (std::vector<core::PeerDomainSource>{core::PeerDomainSource::kReverseDns,
+                                                 core::PeerDomainSource::kHelo}));
+}
+
+TEST(ConfigLoader, StoreAndDowngradeDefaults) {
+  const auto loaded = loadConfigText("", "empty.yaml");
+  EXPECT_EQ(loaded.config.store.path, "") << "no store unless configured";
+  EXPECT_EQ(loaded.config.store.flush_seconds, 60u);
+  EXPECT_EQ(loaded.config.downgrade.min_sessions, 20u);
+  EXPECT_DOUBLE_EQ(loaded.config.downgrade.min_tls_share, 0.99);
+  EXPECT_EQ(loaded.config.downgrade.window_days, 30u);
+}
+
+TEST(ConfigLoader, StoreAndDowngradeErrorsNameLineAndColumn) {
+  const ErrorCase cases[] = {
+      {"relative path", "store:\n  path: history.sqlite\n",
+       "c.yaml:2:9: store.path must be an absolute path, found \"history.sqlite\""},
+      {"flush over a minute", "store:\n  flush_seconds: 120\n",
+       "c.yaml:2:18: store.flush_seconds must be a whole number from 1 to 60, found \"120\""},
+      {"share over 1", "downgrade:\n  min_tls_share: 1.5\n",
+       "c.yaml:2:18: downgrade.min_tls_share must be a number in (0, 1], e.g. 0.99, found "
+       "\"1.5\""},
+      {"share not a number", "downgrade:\n  min_tls_share: most\n",
+       "c.yaml:2:18: downgrade.min_tls_share must be a number in (0, 1], e.g. 0.99, found "
+       "\"most\""},
+      {"unknown source", "downgrade:\n  identity_sources: [rdns, ptr]\n",
+       "c.yaml:2:21: downgrade.identity_sources: \"ptr\" is not one of rdns, helo, sender"},
+      {"unknown key", "store:\n  flush: 5\n",
+       "c.yaml:2:3: unknown key \"flush\" in store (known keys: path, flush_seconds, "
+       "retention_days, public_suffix_list)"},
   };
   for (const auto& c : cases) {
     const auto loaded = loadConfigText(c.text, "c.yaml");

@@ -21,6 +21,7 @@ class RecordingRecorder final : public core::Recorder {
   }
   void internalError(core::Component component) override { internal_errors.push_back(component); }
   void receivedChain(const core::received::ChainObservation& c) override { chains.push_back(c); }
+  void downgradeSuspected(const core::DowngradeSuspicion& d) override { downgrades.push_back(d); }
 
   std::vector<core::SessionSummary> sessions;
   std::vector<core::MessageSummary> messages;
@@ -28,6 +29,7 @@ class RecordingRecorder final : public core::Recorder {
   std::vector<std::pair<core::Source, core::InputErrorKind>> input_errors;
   std::vector<core::Component> internal_errors;
   std::vector<core::received::ChainObservation> chains;
+  std::vector<core::DowngradeSuspicion> downgrades;
 };
 
 }  // namespace mailsec::testing

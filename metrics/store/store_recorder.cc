@@ -1,0 +1,65 @@
+#include "metrics/store/store_recorder.h"
+
+#include "core/closed_set.h"
+#include "core/peer/downgrade.h"
+
+namespace mailsec::metrics::store {
+
+using core::toLabel;
+
+Day StoreRecorder::today(std::int64_t now) const { return core::peer::dayOf(now); }
+
+SessionKey StoreRecorder::sessionKey(const core::SessionSummary& s, Day day) {
+  SessionKey k;
+  k.day = day;
+  k.source = toLabel(s.source);
+  k.port_class = toLabel(s.port_class);
+  k.peer_domain = s.identity.domain;
+  k.peer_source = toLabel(s.identity.source);
+  k.tls = s.tls;
+  k.tls_version = s.tls ? std::string(toLabel(s.tls_profile.version)) : "none";
+  k.tls_class = s.tls ? std::string(toLabel(s.tls_profile.grade)) : "none";
+  k.client_cert = toLabel(s.client_certificate);
+  return k;
+}
+
+MessageKey StoreRecorder::messageKey(const core::MessageSummary& m, Day day) {
+  MessageKey k;
+  k.day = day;
+  k.source = toLabel(m.source);
+  k.port_class = toLabel(m.port_class);
+  k.peer_domain = m.identity.domain;
+  k.peer_source = toLabel(m.identity.source);
+  k.tls = m.tls;
+  // path, spf, dkim, dmarc, dmarc_policy and auth_method stay kNotFed until the recorder
+  // reports them per message (issues 3 and 4).
+  return k;
+}
+
+void StoreRecorder::sessionClosed(const core::SessionSummary& session) {
+  StoreEvent e;
+  e.kind = StoreEvent::Kind::kSession;
+  e.session = sessionKey(session, today(clock_()));
+  writer_.enqueue(std::move(e));
+}
+
+void StoreRecorder::messageReceived(const core::MessageSummary& message) {
+  StoreEvent e;
+  e.kind = StoreEvent::Kind::kMessage;
+  e.message = messageKey(message, today(clock_()));
+  writer_.enqueue(std::move(e));
+}
+
+void StoreRecorder::downgradeSuspected(const core::DowngradeSuspicion& suspicion) {
+  StoreEvent e;
+  e.kind = StoreEvent::Kind::kDowngrade;
+  e.time = clock_();
+  e.downgrade.day = today(e.time);
+  e.downgrade.peer_domain = suspicion.peer.domain;
+  e.downgrade.peer_source = toLabel(suspicion.peer.source);
+  e.downgrade.signal = toLabel(suspicion.signal);
+  e.downgrade.source = toLabel(suspicion.source);
+  writer_.enqueue(std::move(e));
+}
+
+}  // namespace mailsec::metrics::store
