@@ -42,7 +42,7 @@ struct SignatureField {
   DkimAlgorithm algorithm = DkimAlgorithm::kOther;
   bool invalid_tag_list = false;  // duplicated tag or malformed tag-list (RFC 6376 §3.2)
   bool ignored = false;           // past max_signatures
-  bool in_library = false;        // dkim_header accepted it: libopendkim has a DKIM_SIGINFO
+  bool in_library = false;        // libopendkim made a DKIM_SIGINFO of it
 };
 
 DkimVerdict verdictOf(DkimResult result, DkimReason reason) {
@@ -160,7 +160,7 @@ DKIM_CBSTAT prescreen(DKIM* dkim, DKIM_SIGINFO** sigs, int nsigs) noexcept {
   const auto count = static_cast<std::size_t>(nsigs);
   state->aligned = count == state->library_index.size();
   for (std::size_t i = 0; i < count; ++i) {
-    bool ignore = true;
+    bool ignore = i >= state->limits.max_signatures;
     if (state->aligned) {
       const SignatureField& field = state->fields[state->library_index[i]];
       ignore = field.ignored || field.invalid_tag_list;
@@ -168,6 +168,37 @@ DKIM_CBSTAT prescreen(DKIM* dkim, DKIM_SIGINFO** sigs, int nsigs) noexcept {
     if (ignore) dkim_sig_ignore(sigs[i]);
   }
   return DKIM_CBSTAT_CONTINUE;
+}
+
+// libopendkim's list does not line up with the fields mailsec fed (not seen in testing; a
+// guard): its own per-signature results, except that no signature passes while mailsec saw
+// an invalid tag-list it cannot attribute.
+std::vector<DkimVerdict> unalignedVerdicts(const dkim_detail::VerifierState& s, DKIM_SIGINFO** sigs,
+                                           std::size_t count) {
+  const bool any_invalid = std::any_of(s.fields.begin(), s.fields.end(),
+                                       [](const auto& f) { return f.invalid_tag_list; });
+  std::vector<DkimVerdict> verdicts;
+  for (std::size_t i = 0; i < count && i < s.limits.max_signatures; ++i) {
+    DkimVerdict verdict = classify(sigs[i]);
+    if (any_invalid && verdict.result == DkimResult::kPass) {
+      verdict = verdictOf(DkimResult::kPermerror, DkimReason::kSyntax);
+    }
+    if (s.truncated && verdict.result == DkimResult::kFail) {
+      verdict = verdictOf(DkimResult::kTemperror, DkimReason::kOther);
+    }
+    if (const unsigned char* d = dkim_sig_getdomain(sigs[i]); d != nullptr) {
+      verdict.domain = lowerBounded(reinterpret_cast<const char*>(d), kMaxDomainLength);
+    }
+    dkim_alg_t alg = DKIM_SIGN_UNKNOWN;
+    if (dkim_sig_getsignalg(sigs[i], &alg) == DKIM_STAT_OK) {
+      verdict.algorithm = alg == DKIM_SIGN_RSASHA256       ? DkimAlgorithm::kRsaSha256
+                          : alg == DKIM_SIGN_RSASHA1       ? DkimAlgorithm::kRsaSha1
+                          : alg == DKIM_SIGN_ED25519SHA256 ? DkimAlgorithm::kEd25519Sha256
+                                                           : DkimAlgorithm::kOther;
+    }
+    verdicts.push_back(std::move(verdict));
+  }
+  return verdicts;
 }
 
 }  // namespace
@@ -230,7 +261,10 @@ void DkimVerifier::header(std::string_view name, std::string_view value) {
   const DkimTagList tags = parseDkimTagList(value);
   SignatureField field;
   field.ignored = s.fields.size() >= s.limits.max_signatures;
-  field.in_library = status == DKIM_STAT_OK;
+  // With BADSIGHANDLES libopendkim keeps a signature it calls a syntax error (dkim_header
+  // returns DKIM_STAT_SYNTAX, the DKIM_SIGINFO still appears in the list, sig_error set);
+  // only a failure before parsing (e.g. no memory) leaves none.
+  field.in_library = status == DKIM_STAT_OK || status == DKIM_STAT_SYNTAX;
   if (field.in_library) s.library_index.push_back(s.fields.size());
   field.invalid_tag_list = tags.duplicate || tags.malformed;
   if (const auto d = tags.first("d")) field.domain = lowerBounded(*d, kMaxDomainLength);
@@ -288,10 +322,10 @@ std::vector<DkimVerdict> DkimVerifier::finish(std::vector<RecordFetch>& records)
     // The status is the library's summary of one "final" signature; each signature's own
     // result is read below.
     (void)dkim_eom(s.dkim.get(), nullptr);
-    if (dkim_getsiglist(s.dkim.get(), &sigs, &nsigs) != DKIM_STAT_OK || nsigs < 0 ||
-        static_cast<std::size_t>(nsigs) != s.library_index.size() || !s.aligned) {
-      // libopendkim's list does not line up with the fields we fed: no per-signature result.
+    if (dkim_getsiglist(s.dkim.get(), &sigs, &nsigs) != DKIM_STAT_OK || nsigs < 0) {
       sigs = nullptr;
+    } else if (static_cast<std::size_t>(nsigs) != s.library_index.size() || !s.aligned) {
+      return unalignedVerdicts(s, sigs, static_cast<std::size_t>(nsigs));
     }
   }
   std::size_t next = 0;  // the next DKIM_SIGINFO, in libopendkim's order

@@ -213,6 +213,29 @@ TEST_F(DkimTest, EverySignatureGetsAVerdictInHeaderOrder) {
   EXPECT_EQ(got.records.size(), 2u);
 }
 
+TEST_F(DkimTest, GoodSignatureBesideMalformedOnes) {
+  // libopendkim keeps the signatures it refuses (dkim_header says DKIM_STAT_SYNTAX) in its
+  // list: the verdicts must still line up with the fields.
+  const std::string broken = message("missing_b");
+  const std::string duplicate = message("duplicate_d");
+  const auto first_field = [](const std::string& text) {
+    const auto block = received::readHeaderBlock(text);
+    return std::string(block.fields[0].name) + ":" + std::string(block.fields[0].value) + "\n";
+  };
+  const std::string text = first_field(broken) + message("pass_rsa2048");
+  const std::string text2 = first_field(duplicate) + first_field(broken) + message("rsa_sha1");
+  const DkimMessageResult got = verifyDkimMessage(library_, text);
+  ASSERT_EQ(got.verdicts.size(), 2u);
+  EXPECT_EQ(got.verdicts[0].reason, DkimReason::kSyntax);
+  EXPECT_EQ(got.verdicts[1].result, DkimResult::kPass) << toLabel(got.verdicts[1].reason);
+  const DkimMessageResult got2 = verifyDkimMessage(library_, text2);
+  ASSERT_EQ(got2.verdicts.size(), 3u);
+  EXPECT_EQ(got2.verdicts[0].reason, DkimReason::kSyntax);
+  EXPECT_EQ(got2.verdicts[1].reason, DkimReason::kSyntax);
+  EXPECT_EQ(got2.verdicts[2].result, DkimResult::kPass) << toLabel(got2.verdicts[2].reason);
+  EXPECT_EQ(got2.verdicts[2].algorithm, DkimAlgorithm::kRsaSha1);
+}
+
 TEST_F(DkimTest, SignaturesPastTheLimitAreIgnoredAndCounted) {
   DkimLimits limits;
   limits.max_signatures = 1;
