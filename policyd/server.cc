@@ -56,6 +56,7 @@ struct Server::Connection {
   Clock::time_point last_activity;
   std::optional<Clock::time_point> partial_since;  // an incomplete request arrived then
   bool reading = true;           // false while too many answers wait for the peer to read them
+  bool peer_closed = false;      // the peer shut down its side; close once the answers are out
   std::uint32_t registered = 0;  // the epoll interest registered
 };
 
@@ -256,7 +257,16 @@ void Server::onReadable(Connection& c, Clock::time_point now) {
     if (got == 0) {
       if (c.reader.midRequest()) invalidRequest(c, RequestError::kTruncated);
       log::debug("policy connection ", c.id, " closed by the peer");
-      closeConnection(c.id, now);
+      // A peer that only shut down its sending side still gets the answers to what it sent:
+      // stop reading and close once they are written (or the peer is gone).
+      c.peer_closed = true;
+      c.reading = false;
+      if (!flush(c, now)) return;
+      if (c.pending() == 0) {
+        closeConnection(c.id, now);
+      } else {
+        updateInterest(c);
+      }
       return;
     }
     if (errno == EINTR) continue;
@@ -270,6 +280,10 @@ void Server::onReadable(Connection& c, Clock::time_point now) {
 
 void Server::onWritable(Connection& c, Clock::time_point now) {
   if (!flush(c, now)) return;
+  if (c.peer_closed) {
+    if (c.pending() == 0) closeConnection(c.id, now);
+    return;
+  }
   if (c.pending() < kMaxPendingOutput / 2 && !c.reading) {
     // The peer caught up: answer what it sent meanwhile, then read again.
     c.reading = true;

@@ -33,8 +33,11 @@ constexpr std::string_view kRequest =
 // A blocking client socket with a receive timeout.
 class Client {
  public:
-  explicit Client(std::uint16_t port) {
+  explicit Client(std::uint16_t port, int receive_buffer = 0) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -55,6 +58,7 @@ class Client {
   Client& operator=(const Client&) = delete;
 
   bool connected() const { return connected_; }
+  void shutdownWrite() { ::shutdown(fd_, SHUT_WR); }
   void close() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
@@ -243,6 +247,28 @@ TEST_F(ServerTest, AClientClosingMidRequestIsCounted) {
   stop();
   EXPECT_EQ(invalidRequests(), 1u);
   EXPECT_EQ(recorder_.sessions.size(), 1u);
+}
+
+TEST_F(ServerTest, APeerThatShutsDownItsSideStillGetsItsAnswers) {
+  start(loopback());
+  // Pipelined requests, then the end of the client's stream; the client reads only later,
+  // through a small receive buffer. (On loopback the kernel's buffers usually absorb every
+  // answer before the server reads the end; the server also keeps the connection open until
+  // answers it still holds are written.)
+  Client c(server_->port(), /*receive_buffer=*/4096);
+  constexpr std::size_t kMany = 3000;
+  std::string many;
+  for (std::size_t i = 0; i < kMany; ++i) many += kRequest;
+  std::thread writer([&] {
+    c.send(many);
+    c.shutdownWrite();
+  });
+  std::this_thread::sleep_for(300ms);
+  EXPECT_EQ(c.read((kMany + 1) * Server::kAnswer.size()), answers(kMany));  // then EOF
+  writer.join();
+  stop();
+  EXPECT_EQ(catalogue_.policyd_requests.value(core::SmtpStage::kRcpt), double{kMany});
+  EXPECT_EQ(invalidRequests(), 0u);
 }
 
 TEST_F(ServerTest, ServesAUnixSocketAndRemovesItAtTheEnd) {
