@@ -236,5 +236,53 @@ TEST(ConfigLoader, StoreAndDowngradeErrorsNameLineAndColumn) {
   }
 }
 
+TEST(ConfigLoader, ReadsPolicyd) {
+  const auto loaded = loadConfigText(R"(
+policyd:
+  socket: unix:/var/spool/postfix/private/mailsec-policyd
+  metrics_listen: 127.0.0.1:9801
+  max_connections: 64
+  idle_timeout_seconds: 600
+  request_timeout_seconds: 5
+)",
+                                     "p.yaml");
+  ASSERT_TRUE(loaded.ok()) << loaded.errors.front().toString();
+  const auto& p = loaded.config.policyd;
+  EXPECT_EQ(p.socket, "unix:/var/spool/postfix/private/mailsec-policyd");
+  EXPECT_EQ(p.metrics_listen, "127.0.0.1:9801");
+  EXPECT_EQ(p.max_connections, 64u);
+  EXPECT_EQ(p.idle_timeout_seconds, 600u);
+  EXPECT_EQ(p.request_timeout_seconds, 5u);
+}
+
+TEST(ConfigLoader, PolicydExampleAndDefaultsAgree) {
+  const auto loaded = loadConfigFile(MAILSEC_EXAMPLE_CONFIG);
+  ASSERT_TRUE(loaded.ok()) << loaded.errors.front().toString();
+  const PolicydConfig defaults;
+  const auto& p = loaded.config.policyd;
+  EXPECT_EQ(p.socket, defaults.socket);
+  EXPECT_EQ(p.metrics_listen, defaults.metrics_listen);
+  EXPECT_EQ(p.max_connections, defaults.max_connections);
+  EXPECT_EQ(p.idle_timeout_seconds, defaults.idle_timeout_seconds);
+  EXPECT_EQ(p.request_timeout_seconds, defaults.request_timeout_seconds);
+}
+
+TEST(ConfigLoader, PolicydErrorsNameLineAndColumn) {
+  const ErrorCase cases[] = {
+      {"bad socket", "policyd:\n  socket: tcp:1\n",
+       "c.yaml:2:11: policyd socket \"tcp:1\" must start with unix:, local:, inet: or inet6:"},
+      {"zero connections", "policyd:\n  max_connections: 0\n",
+       "c.yaml:2:20: policyd.max_connections must be a whole number from 1 to 65536, found \"0\""},
+      {"unknown key", "policyd:\n  sockett: inet:1@h\n",
+       "c.yaml:2:3: unknown key \"sockett\" in policyd (known keys: socket, metrics_listen, "
+       "max_connections, idle_timeout_seconds, request_timeout_seconds)"},
+  };
+  for (const auto& c : cases) {
+    const auto loaded = loadConfigText(c.text, "c.yaml");
+    ASSERT_FALSE(loaded.ok()) << c.name;
+    EXPECT_EQ(loaded.errors.front().toString(), c.want) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace mailsec::config
