@@ -175,6 +175,7 @@ DkimLibrary::DkimLibrary(Resolver& resolver, const DkimLibraryOptions& options)
     dkim_close(lib_);
     throw std::runtime_error("libopendkim: cannot set library options");
   }
+  dkim_detail::installPrescreen(lib_);
 }
 
 DkimLibrary::~DkimLibrary() {

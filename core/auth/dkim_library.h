@@ -54,6 +54,10 @@ class DkimLibrary {
 };
 
 namespace dkim_detail {
+// Installs DkimVerifier's prescreen callback (dkim_verifier.cc) on a new library handle:
+// library-wide, so it is set once, before any verifier exists, not by each verifier.
+void installPrescreen(dkim_lib* lib);
+
 // While alive on a thread, every key lookup the hooks make on that thread is appended to
 // `log` (DkimVerifier::finish uses it: libopendkim runs the lookups synchronously inside
 // dkim_eom on the calling thread). Scopes do not nest.

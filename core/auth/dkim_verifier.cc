@@ -203,12 +203,12 @@ std::vector<DkimVerdict> unalignedVerdicts(const dkim_detail::VerifierState& s, 
 
 }  // namespace
 
+void dkim_detail::installPrescreen(dkim_lib* lib) { dkim_set_prescreen(lib, prescreen); }
+
 DkimVerifier::DkimVerifier(DkimLibrary& library, const DkimLimits& limits)
     : state_(std::make_unique<dkim_detail::VerifierState>()) {
   state_->library = &library;
   state_->limits = limits;
-  // The prescreen hook is library-wide; installing it again is idempotent.
-  dkim_set_prescreen(library.handle(), prescreen);
   DKIM_STAT status = DKIM_STAT_OK;
   state_->dkim.reset(dkim_verify(
       library.handle(), reinterpret_cast<const unsigned char*>("mailsec"), nullptr, &status));
