@@ -9,11 +9,15 @@ packages=(
   libssl-dev libmilter-dev prometheus-cpp-dev libyaml-cpp-dev
   # SPF/DMARC verification (issue 4): the resolver, its root trust anchor, the public suffix list
   libunbound-dev libspf2-dev libopendmarc-dev dns-root-data publicsuffix
+  # the history store (issue 7): SQLite; peer domains use publicsuffix (above)
+  libsqlite3-dev
   # DKIM verification (issue 4)
   libopendkim-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
   python3 openssl curl iproute2 procps psmisc
+  # promtool test rules and the end-to-end alert test (a real Prometheus)
+  prometheus
   # the real MTA and SMTP clients the integration tests drive
   postfix swaks libnet-ssleay-perl libio-socket-ssl-perl
   # Sendmail for the integration tests is never installed (it conflicts with postfix): the
