@@ -169,7 +169,6 @@ def install_spf_dns(resolver: WorldDns) -> None:
 
 
 def check_spf(resolver: WorldDns, m: dict):
-    domain = m["mail_from"].rpartition("@")[2] if m["mail_from"] else m["ehlo"]
     sender = m["mail_from"] or f"postmaster@{m['ehlo']}"
     q = spf.query(i=m["ip"], s=sender, h=m["ehlo"], timeout=10)
     try:
@@ -182,17 +181,16 @@ def check_spf(resolver: WorldDns, m: dict):
             "invalid_record"
     elif result == "temperror":
         error = "dns_timeout" if "timeout" in explanation.lower() else "dns_temporary"
-    # The record mailsec must count: the checked domain's own SPF record, if pyspf's lookup
-    # of it found one (or got a bogus answer).
-    record = None
+    # The records mailsec must count: every SPF record pyspf's lookups found (the checked
+    # domain's and its includes'; one per RRset), and every bogus TXT answer.
+    records = []
     for name, rtype, a in resolver.log:
-        if name.rstrip(".").lower() == domain and rtype == "TXT":
+        if rtype == "TXT":
             if a.dnssec == "bogus":
-                record = ("spf", "bogus")
+                records.append(("spf", "bogus"))
             elif any(s.lower().startswith(b"v=spf1") for s in txt_strings(a)):
-                record = ("spf", a.dnssec)
-            break
-    return [result, error], record
+                records.append(("spf", a.dnssec))
+    return [result, error], records
 
 
 # ---- DKIM: dkimpy ----------------------------------------------------------------------------
@@ -324,14 +322,17 @@ class OpenDmarc:
         if status != 0:
             raise RuntimeError(f"opendmarc_policy_library_init: {status}")
 
-    def evaluate(self, m, record, from_domain, spf_domain, spf_result, dkim):
+    def evaluate(self, m, record, from_domain, record_domain, spf_domain, spf_result, dkim):
+        """record was found at _dmarc.record_domain (the From domain, or its organizational
+        domain when the From domain has none)."""
         c = self.c
         pctx = c.c_void_p(self.lib.opendmarc_policy_connect_init(
             m["ip"].encode(), 6 if ":" in m["ip"] else 4))
         try:
             self.lib.opendmarc_policy_store_from_domain(pctx, from_domain.encode())
-            status = self.lib.opendmarc_policy_store_dmarc(pctx, record, from_domain.encode(),
-                                                           None)
+            status = self.lib.opendmarc_policy_store_dmarc(
+                pctx, record, from_domain.encode(),
+                record_domain.encode() if record_domain != from_domain else None)
             if status != 0:
                 return ["none", "absent", "false"]
             spf_outcome = {"pass": 1, "fail": 2, "softfail": 2, "temperror": 3}.get(
@@ -343,9 +344,12 @@ class OpenDmarc:
                 self.lib.opendmarc_policy_store_dkim(pctx, domain.encode(),
                                                      selector.encode(), outcome, None)
             enforce = self.lib.opendmarc_get_policy_to_enforce(pctx)
-            p, pct = c.c_int(0), c.c_int(100)
+            p, sp, pct = c.c_int(0), c.c_int(0), c.c_int(100)
             self.lib.opendmarc_policy_fetch_p(pctx, c.byref(p))
+            self.lib.opendmarc_policy_fetch_sp(pctx, c.byref(sp))
             self.lib.opendmarc_policy_fetch_pct(pctx, c.byref(pct))
+            if record_domain != from_domain and sp.value:
+                p = sp  # RFC 7489 §6.3: sp= is the policy for subdomains
         finally:
             self.lib.opendmarc_policy_connect_shutdown(pctx)
         policy = {ord("r"): "reject", ord("q"): "quarantine", ord("n"): "none"}.get(
@@ -382,7 +386,8 @@ def check_dmarc(resolver: WorldDns, m: dict, spf_verdict, dkim_verdicts, sigs):
         return ["none", "absent", "false"], None, None
     spf_domain = m["mail_from"].rpartition("@")[2] if m["mail_from"] else m["ehlo"]
     by_opendmarc = opendmarc().evaluate(
-        m, raw, from_domain, spf_domain, spf_verdict[0],
+        m, raw, from_domain, org if subdomain_policy else from_domain, spf_domain,
+        spf_verdict[0],
         [(d, sel, v[0]) for v, (d, sel) in zip(dkim_verdicts, sigs)])
     p = tags.get(b"sp" if subdomain_policy and b"sp" in tags else b"p", b"").decode()
     policy = p if p in ("reject", "quarantine", "none") else "none"
@@ -397,7 +402,7 @@ def check_dmarc(resolver: WorldDns, m: dict, spf_verdict, dkim_verdicts, sigs):
 def verify(resolver: WorldDns, m: dict, message: bytes) -> dict:
     resolver.log = []
     install_spf_dns(resolver)
-    spf_verdict, spf_record = check_spf(resolver, m)
+    spf_verdict, spf_records = check_spf(resolver, m)
     dkim_verdicts, dkim_records = check_dkim(resolver, message)
     dmarc_verdict, dmarc_rec, by_opendmarc = check_dmarc(resolver, m, spf_verdict,
                                                          dkim_verdicts,
@@ -406,7 +411,7 @@ def verify(resolver: WorldDns, m: dict, message: bytes) -> dict:
     spf_pass = spf_verdict[0] == "pass"
     method = {(True, True): "dkim_and_spf", (True, False): "dkim_only",
               (False, True): "spf_only", (False, False): "none"}[(dkim_pass, spf_pass)]
-    records = ([spf_record] if spf_record else []) + dkim_records + \
+    records = spf_records + dkim_records + \
         ([dmarc_rec] if dmarc_rec else [])
     return {"spf": spf_verdict, "dkim": [v[:2] for v in dkim_verdicts],
             "dkim_detail": [v[2] for v in dkim_verdicts], "dmarc": dmarc_verdict,

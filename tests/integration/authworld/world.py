@@ -61,7 +61,8 @@ DOMAINS = {
         # selector "absent" is deliberately not published: key_not_found
     },
     # DMARC policies
-    "reject.test": {"spf": [_SPF_STRICT], "dkim": {"s1": "s1"}, "dmarc": "v=DMARC1; p=reject"},
+    "reject.test": {"spf": [_SPF_STRICT], "dkim": {"s1": "s1"},
+                    "dmarc": "v=DMARC1; p=reject; sp=quarantine"},
     "quarantine.test": {"spf": [_SPF_STRICT], "dkim": {"s1": "s1"},
                         "dmarc": "v=DMARC1; p=quarantine"},
     "monitor.test": {"spf": [_SPF_STRICT], "dkim": {"s1": "s1"}, "dmarc": "v=DMARC1; p=none"},
@@ -134,12 +135,14 @@ for _d in (OUTAGE_DOMAIN, RECOVERY_DOMAIN):
 #   dkim   [(result, reason)] one per signature, in header order
 #   dmarc  (result, policy, partial)
 #   method mailsec_auth_methods_total{method}
-#   records [(record, dnssec)]: mailsec_auth_records_total — one per record *found*: the
-#          checked domain's SPF record (not includes; once even when duplicated), each DKIM key
-#          record fetched (a revoked key counts; NXDOMAIN does not; a signature rejected before
-#          key lookup — expired, syntax — fetches none, RFC 6376 §6.1.1 before §6.1.2), the
-#          DMARC record. A bogus answer counts as found, with dnssec=bogus; timeouts and
-#          SERVFAIL are not counted. Zone test. is insecure, signed.test secure.
+#   records [(record, dnssec)]: mailsec_auth_records_total — one per record *found*: each
+#          SPF record fetched (the checked domain's and its includes'; once per RRset, so once
+#          when duplicated), each DKIM key record fetched (a revoked key counts; NXDOMAIN does
+#          not; a signature rejected before key lookup — expired, syntax — fetches none,
+#          RFC 6376 §6.1.1 before §6.1.2), the DMARC record (the From domain's, or the
+#          organizational domain's it fell back to). A bogus answer counts as found, with
+#          dnssec=bogus; timeouts, SERVFAIL, NXDOMAIN and NODATA are not counted. Zone test. is
+#          insecure, signed.test secure.
 
 def _m(mid, ip, mail_from, from_addr, sigs, spf, dkim, dmarc, method, records, ehlo=None,
        note=""):
@@ -223,6 +226,15 @@ MESSAGES = [
        ("permerror", "too_many_lookups"), [], ABSENT, "none", [("spf", _I)]),
     _m("spf-servfail", GOOD_IP, "a@servfail.test", "a@dkim.test", [],
        ("temperror", "dns_temporary"), [], ABSENT, "none", []),
+    _m("spf-include-pass", GOOD_IP, "a@include.test", "a@include.test", [],
+       PASS, [], ABSENT, "spf_only", [("spf", _I), ("spf", _I)],
+       note="include:hardfail.test: two SPF records fetched"),
+    _m("dmarc-subdomain", BAD_IP, "a@news.reject.test", "a@news.reject.test",
+       [("reject.test", "s1", "s1", "rsa-sha256", None)],
+       NONE, [PASS], ("pass", "quarantine", "false"), "dkim_only",
+       [("dkim_key", _I), ("dmarc", _I)],
+       note="no _dmarc.news.reject.test: the organizational domain's record, its sp=; "
+            "d=reject.test aligns in relaxed mode; news.reject.test has no SPF record"),
     _m("ipv6-pass", GOOD_IP6, "a@hardfail.test", "a@hardfail.test", [],
        PASS, [], ABSENT, "spf_only", [("spf", _I)]),
     _m("bounce-helo-pass", GOOD_IP, "", "postmaster@hardfail.test", [],
@@ -265,3 +277,29 @@ def expected_deltas(messages) -> dict:
             add("mailsec_auth_records_total", record=record, dnssec=dnssec)
         add("mailsec_auth_methods_total", method=m["method"])
     return out
+
+
+def markdown_table() -> str:
+    """The message table of README.md (python3 -m authworld.world prints it)."""
+    def sig(s):
+        domain, selector, key, algorithm, tweak = s
+        return f"d={domain} s={selector} ({key}, {algorithm}{', ' + tweak if tweak else ''})"
+
+    def pair(result, why):
+        return result + ("" if why == "none" else "/" + why)
+
+    rows = ["| message | client | MAIL FROM | From | DKIM signatures | SPF | DKIM | "
+            "DMARC (result, policy, partial) | method | records (record/dnssec) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for m in MESSAGES + [OUTAGE_MESSAGE, RECOVERY_MESSAGE]:
+        mail_from = m["mail_from"] or f"`<>` (HELO {m['ehlo']})"
+        rows.append(" | ".join([
+            f"| {m['id']}", m["ip"], mail_from, m["from"],
+            "<br>".join(sig(s) for s in m["sigs"]) or "unsigned", pair(*m["spf"]),
+            "; ".join(pair(*d) for d in m["dkim"]) or "—", ", ".join(m["dmarc"]),
+            m["method"], ", ".join(f"{r}/{d}" for r, d in m["records"]) or "—"]) + " |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())
