@@ -166,5 +166,56 @@ TEST(ClientCertificate, FromMtaFacts) {
   }
 }
 
+TEST_F(SessionTrackerTest, PeerFactsKeepOnlyTheSenderDomain) {
+  struct Case {
+    const char* sender;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"<Someone@Mail.Example.ORG>", "mail.example.org"},
+      {"someone@example.org", "example.org"},
+      {"<@relay.example,@b.example:user@route.example>", "route.example"},
+      {"<>", ""},
+      {"", ""},
+      {"no-at-sign", ""},
+  };
+  for (const auto& c : cases) {
+    RecordingRecorder recorder;
+    {
+      SessionTracker t(Source::kMilter, rules_, recorder);
+      ConnectFacts facts{"mx", 25, "192.0.2.1"};
+      facts.client_name = "mx1.example.net";
+      facts.client_resolve = "OK";
+      t.connected(facts);
+      t.greeted("helo.example.net");
+      t.mailFrom(c.sender);
+      t.messageEnded();
+    }
+    ASSERT_EQ(recorder.sessions.size(), 1u);
+    const auto& peer = recorder.sessions[0].peer;
+    EXPECT_EQ(peer.sender_domain, c.want) << c.sender;
+    EXPECT_EQ(peer.client_name, "mx1.example.net");
+    EXPECT_EQ(peer.client_resolve, "OK");
+    EXPECT_EQ(peer.helo, "helo.example.net");
+    ASSERT_EQ(recorder.messages.size(), 1u);
+    EXPECT_EQ(recorder.messages[0].peer.sender_domain, c.want) << c.sender;
+  }
+}
+
+TEST_F(SessionTrackerTest, MaskedAndTruncatedStarttlsAreTalliedPerSession) {
+  {
+    SessionTracker t(Source::kMilter, rules_, recorder_);
+    t.connected({"mx", 25, "192.0.2.1"});
+    t.unknownCommand("XXXXXXXX");
+    t.unknownCommand("XXXXXXXX");
+    t.unknownCommand("STARTTL");
+    t.unknownCommand("FOO");
+  }
+  ASSERT_EQ(recorder_.sessions.size(), 1u);
+  EXPECT_EQ(recorder_.sessions[0].starttls_masked, 2u);
+  EXPECT_EQ(recorder_.sessions[0].starttls_truncated, 1u);
+  EXPECT_EQ(recorder_.sessions[0].unknown_commands, 4u);
+}
+
 }  // namespace
 }  // namespace mailsec::core
