@@ -5,6 +5,9 @@
 // I/O, and must not throw.
 #pragma once
 
+#include <cstddef>
+
+#include "core/auth/verdicts.h"
 #include "core/observation.h"
 #include "core/received/chain_observation.h"
 
@@ -23,6 +26,12 @@ class Recorder {
   virtual void downgradeSuspected(const DowngradeSuspicion& /*suspicion*/) {}
   // One message's Received chain (core::received::ReceivedChainTracker decides). Not pure.
   virtual void receivedChain(const received::ChainObservation& /*chain*/) {}
+  // One message's SPF, DKIM and DMARC verdicts (core::auth::Authenticator, on its pool).
+  virtual void messageVerified(Source /*source*/, const auth::AuthVerdicts& /*verdicts*/) {}
+  // A message not verified because the verification queue was full (or shutting down).
+  virtual void verificationDropped(Source /*source*/) {}
+  // Authentication-Results fields ignored: not from a trusted authserv-id (or over the cap).
+  virtual void authenticationResultsIgnored(Source /*source*/, std::size_t /*fields*/) {}
 };
 
 }  // namespace mailsec::core

@@ -84,6 +84,40 @@ Catalogue::Catalogue(prometheus::Registry& registry)
                                   "Received headers with broken structure or over the parser's "
                                   "bounds (their hop is counted with what could be read).",
                                   {"kind"}),
+      spf_results(registry, specs_, "mailsec_spf_results_total",
+                  "SPF checks of the MAIL FROM identity (HELO for bounces), by result and, for "
+                  "temperror and permerror, why.",
+                  {"result", "error"}),
+      dkim_signatures(registry, specs_, "mailsec_dkim_signatures_total",
+                      "DKIM signatures examined, by verdict and failure reason.",
+                      {"result", "reason"}),
+      dkim_signature_algorithms(registry, specs_, "mailsec_dkim_signature_algorithms_total",
+                                "DKIM signatures examined, by signing algorithm (a=; rsa-sha1 is "
+                                "deprecated by RFC 8301).",
+                                {"algorithm"}),
+      dmarc_results(registry, specs_, "mailsec_dmarc_results_total",
+                    "DMARC evaluations of the From domain, by result, the published policy (p, "
+                    "or sp for a subdomain) and whether pct<100.",
+                    {"result", "policy", "partial"}),
+      auth_records(registry, specs_, "mailsec_auth_records_total",
+                   "SPF, DKIM-key and DMARC records fetched for verification, by the DNSSEC "
+                   "status of their answer (unknown: validation off).",
+                   {"record", "dnssec"}),
+      auth_methods(registry, specs_, "mailsec_auth_methods_total",
+                   "Messages by which authentication methods passed (DKIM: any signature).",
+                   {"method"}),
+      verdict_sources(registry, specs_, "mailsec_auth_verdict_sources_total",
+                      "Messages whose verdicts mailsec verified itself, or read from a trusted "
+                      "Authentication-Results header (auth.trusted_authserv_ids).",
+                      {"source"}),
+      verifications_dropped(registry, specs_, "mailsec_verifications_dropped_total",
+                            "Messages not verified because the verification queue was full (or "
+                            "the daemon was stopping); the mail is unaffected.",
+                            {"source"}),
+      authentication_results_ignored(
+          registry, specs_, "mailsec_authentication_results_ignored_total",
+          "Authentication-Results header fields ignored: not from a trusted authserv-id.",
+          {"source"}),
       hops_per_message_family_(prometheus::BuildHistogram()
                                    .Name(kHopsPerMessageName)
                                    .Help(kHopsPerMessageHelp)

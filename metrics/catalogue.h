@@ -12,6 +12,7 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include "core/auth/verdicts.h"
 #include "core/observation.h"
 #include "core/received/received_types.h"
 #include "core/tls/tls_types.h"
@@ -55,6 +56,16 @@ class Catalogue {
   CounterFamily<core::received::HopAuth, core::received::HopTls> message_origin_submissions;
   CounterFamily<core::received::DropReason> received_headers_dropped;
   CounterFamily<core::received::Unparsable> received_headers_unparsable;
+  // SPF, DKIM and DMARC verdicts (issue 4; docs/auth.md).
+  CounterFamily<core::auth::SpfResult, core::auth::SpfError> spf_results;
+  CounterFamily<core::auth::DkimResult, core::auth::DkimReason> dkim_signatures;
+  CounterFamily<core::auth::DkimAlgorithm> dkim_signature_algorithms;
+  CounterFamily<core::auth::DmarcResult, core::auth::DmarcPolicy, core::Flag> dmarc_results;
+  CounterFamily<core::auth::AuthRecord, core::auth::Dnssec> auth_records;
+  CounterFamily<core::auth::AuthMethod> auth_methods;
+  CounterFamily<core::auth::VerdictSource> verdict_sources;
+  CounterFamily<core::Source> verifications_dropped;
+  CounterFamily<core::Source> authentication_results_ignored;
 
  private:
   prometheus::Family<prometheus::Histogram>& hops_per_message_family_;

@@ -67,4 +67,30 @@ void PrometheusRecorder::receivedChain(const core::received::ChainObservation& c
   count(catalogue_.received_headers_unparsable, Unparsable::kTruncated, chain.truncated);
 }
 
+void PrometheusRecorder::messageVerified(core::Source /*source*/,
+                                         const core::auth::AuthVerdicts& verdicts) {
+  if (verdicts.spf) catalogue_.spf_results.inc(verdicts.spf->result, verdicts.spf->error);
+  for (const auto& dkim : verdicts.dkim) {
+    catalogue_.dkim_signatures.inc(dkim.result, dkim.reason);
+    catalogue_.dkim_signature_algorithms.inc(dkim.algorithm);
+  }
+  if (verdicts.dmarc) {
+    catalogue_.dmarc_results.inc(verdicts.dmarc->result, verdicts.dmarc->policy,
+                                 toFlag(verdicts.dmarc->partial));
+  }
+  for (const auto& record : verdicts.records) {
+    catalogue_.auth_records.inc(record.record, record.dnssec);
+  }
+  catalogue_.auth_methods.inc(core::auth::authMethod(verdicts));
+  catalogue_.verdict_sources.inc(verdicts.source);
+}
+
+void PrometheusRecorder::verificationDropped(core::Source source) {
+  catalogue_.verifications_dropped.inc(source);
+}
+
+void PrometheusRecorder::authenticationResultsIgnored(core::Source source, std::size_t fields) {
+  catalogue_.authentication_results_ignored.inc(source, static_cast<double>(fields));
+}
+
 }  // namespace mailsec::metrics

@@ -13,12 +13,15 @@
 #include <string>
 
 #include "config/config.h"
+#include "core/auth/authenticator.h"
 #include "core/recorder.h"
 
 namespace mailsec::milter {
 
 // Registers with libmilter and opens the socket. Returns an error message, or "" on success.
-std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::Recorder& recorder);
+// `authenticator` (may be null: off) verifies every message after the milter has answered.
+std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
+                           core::auth::Authenticator* authenticator = nullptr);
 
 // Runs libmilter's loop until SIGTERM/SIGINT/SIGHUP (libmilter owns those signals).
 // Returns 0 on a clean stop.

@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "common/signals.h"
 #include "config/daemon_options.h"
+#include "core/auth/authenticator.h"
+#include "core/auth/unbound_resolver.h"
 #include "metrics/metrics.h"
 #include "metrics/pipeline.h"
 #include "milter/libmilter_glue.h"
@@ -75,13 +77,39 @@ int main(int argc, char** argv) {
   // Peer analysis and the history store in front of Prometheus; its writer thread starts
   // here, after the signal mask, like the metrics server's.
   metrics::Pipeline pipeline(pipelineOptions(*cfg), metrics);
-  if (const auto problem = milter::setUpLibmilter(cfg, pipeline.recorder()); !problem.empty()) {
+  // SPF/DKIM/DMARC verification: the resolver's and the pool's threads start after the mask.
+  std::unique_ptr<core::auth::UnboundResolver> resolver;
+  std::unique_ptr<core::auth::Authenticator> authenticator;
+  if (cfg->auth.enabled) {
+    std::string problem;
+    resolver = core::auth::UnboundResolver::create(cfg->dns, problem);
+    if (!resolver) {
+      log::error("dns: ", problem);
+      return 1;
+    }
+    core::auth::AuthenticatorOptions auth;
+    auth.workers = cfg->auth.workers;
+    auth.queue = cfg->auth.queue;
+    auth.trusted_authserv_ids = cfg->auth.trusted_authserv_ids;
+    try {
+      // Verdicts go straight to the Prometheus families.
+      authenticator = std::make_unique<core::auth::Authenticator>(
+          *resolver, metrics.recorder(), core::Source::kMilter, std::move(auth));
+    } catch (const std::exception& e) {
+      log::error("auth: ", e.what());
+      return 1;
+    }
+  }
+  if (const auto problem = milter::setUpLibmilter(cfg, pipeline.recorder(), authenticator.get());
+      !problem.empty()) {
     log::error(problem);
     return 1;
   }
   log::info("started ", MAILSEC_VERSION, ": milter on ", cfg->milter.socket, ", metrics on http://",
             cfg->metrics.listen, "/metrics, config ", cfg->source);
   const int status = milter::runLibmilter();
+  // Verifications still queued get a short while; the rest are counted as dropped.
+  if (authenticator) authenticator->stop(std::chrono::seconds(2));
   pipeline.stop();  // the last flush: a clean stop loses nothing
   log::info("stopped");
   return status;

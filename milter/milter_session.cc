@@ -37,10 +37,12 @@ std::string boundedMacro(std::string_view value) {
 
 }  // namespace
 
-MilterSession::MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder)
+MilterSession::MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
+                             core::auth::Authenticator* authenticator)
     : config_(std::move(config)),
       tracker_(core::Source::kMilter, config_->port_classes, recorder),
-      received_(core::Source::kMilter, recorder) {}
+      received_(core::Source::kMilter, recorder),
+      authenticator_(authenticator) {}
 
 void MilterSession::connect(const MacroReader& macros, const sockaddr* address) {
   core::ConnectFacts facts;
@@ -80,6 +82,11 @@ void MilterSession::envelopeFrom(const MacroReader& macros, std::string_view sen
   readTls(macros);
   readAuth(macros);
   received_.messageStarted();
+  verification_.reset();
+  if (authenticator_ != nullptr) {
+    verification_ =
+        authenticator_->begin(tracker_.connectFacts().client_address, tracker_.helo(), sender);
+  }
 }
 
 void MilterSession::unknownCommand(const MacroReader& macros, std::string_view command) {
@@ -89,6 +96,11 @@ void MilterSession::unknownCommand(const MacroReader& macros, std::string_view c
 
 void MilterSession::header(std::string_view name, std::string_view value) {
   received_.header(name, value);
+  if (verification_) verification_->header(name, value);
+}
+
+void MilterSession::body(std::string_view chunk) {
+  if (verification_) verification_->body(chunk);
 }
 
 void MilterSession::endOfMessage(const MacroReader& macros) {
@@ -115,10 +127,18 @@ void MilterSession::endOfMessage(const MacroReader& macros) {
                            " over the per-message caps, ", chain.malformed, " malformed, ",
                            chain.truncated, " over the parser's bounds; mail unaffected");
   }
+  // The lookups and signature checks run on the pool; the MTA gets its reply at once.
+  if (verification_) authenticator_->submit(std::move(verification_));
 }
 
-void MilterSession::abortMessage() { received_.messageAborted(); }
+void MilterSession::abortMessage() {
+  received_.messageAborted();
+  verification_.reset();
+}
 
-void MilterSession::close() { tracker_.closed(); }
+void MilterSession::close() {
+  verification_.reset();
+  tracker_.closed();
+}
 
 }  // namespace mailsec::milter

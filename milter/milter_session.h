@@ -17,6 +17,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "core/auth/authenticator.h"
 #include "core/received/chain_tracker.h"
 #include "core/recorder.h"
 #include "core/session_tracker.h"
@@ -42,7 +43,9 @@ struct StageMacros {
 
 class MilterSession {
  public:
-  MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder);
+  // `authenticator`: SPF/DKIM/DMARC verification of each message (null: off).
+  MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
+                core::auth::Authenticator* authenticator = nullptr);
 
   void connect(const MacroReader& macros, const sockaddr* address);
   void helo(const MacroReader& macros, std::string_view helo);
@@ -51,6 +54,8 @@ class MilterSession {
   void unknownCommand(const MacroReader& macros, std::string_view command);
   // One header field of the current message (name and value as the MTA passes them).
   void header(std::string_view name, std::string_view value);
+  // One chunk of the current message's body (fed to verification; never kept).
+  void body(std::string_view chunk);
   void endOfMessage(const MacroReader& macros);
   // The current message was aborted (RSET, QUIT before end of data, lost connection).
   void abortMessage();
@@ -67,6 +72,10 @@ class MilterSession {
   core::received::ReceivedChainTracker received_;
   std::string host_name_;  // j: this MTA's name, for the live Received hop (bounded)
   std::string auth_type_;  // {auth_type} once the client authenticated (bounded)
+  core::auth::Authenticator* authenticator_;
+  // The current message's verification state: created at MAIL, fed headers and body, handed
+  // to the pool at end of message, freed on abort or close.
+  std::unique_ptr<core::auth::MessageVerification> verification_;
 };
 
 }  // namespace mailsec::milter
