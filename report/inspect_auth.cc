@@ -79,6 +79,7 @@ InspectAuth inspectAuth(std::string_view message, const InspectAuthOptions& opti
     core::auth::ResolverOptions resolver_options;
     if (options.dns != "system") resolver_options.forwarders.push_back(options.dns);
     resolver_options.dnssec_validate = options.dnssec;
+    resolver_options.trust_anchor_files = options.trust_anchors;
     std::string error;
     resolver = core::auth::UnboundResolver::create(resolver_options, error);
     if (resolver == nullptr) {

@@ -26,12 +26,13 @@
 namespace mailsec::report {
 
 struct InspectAuthOptions {
-  std::string client_ip;                 // --client-ip (SPF)
-  std::string helo;                      // --helo (SPF)
-  std::string mail_from;                 // --mail-from (SPF; empty: a bounce, SPF checks HELO)
-  std::string dns;                       // --dns: "", "system", "IP" or "IP@PORT"
-  bool dnssec = true;                    // --no-dnssec turns validation off (unsigned test zones)
-  std::vector<std::string> trusted_ids;  // --trusted-authserv-id (repeatable)
+  std::string client_ip;                   // --client-ip (SPF)
+  std::string helo;                        // --helo (SPF)
+  std::string mail_from;                   // --mail-from (SPF; empty: a bounce, SPF checks HELO)
+  std::string dns;                         // --dns: "", "system", "IP" or "IP@PORT"
+  bool dnssec = true;                      // --no-dnssec turns validation off (unsigned test zones)
+  std::vector<std::string> trusted_ids;    // --trusted-authserv-id (repeatable)
+  std::vector<std::string> trust_anchors;  // --trust-anchor FILE (repeatable), beside the root's
 };
 
 struct InspectDkim {

@@ -41,6 +41,7 @@ bool readBounded(std::istream& in, std::size_t limit, std::string& data) {
 std::string inspectUsage() {
   return std::string(
       "usage: mailsec-inspect [--json] [--dns IP[@PORT]|system] [--no-dnssec]\n"
+      "                       [--trust-anchor FILE]...\n"
       "                       [--client-ip IP] [--helo NAME] [--mail-from ADDRESS]\n"
       "                       [--trusted-authserv-id ID]... [FILE|-]\n"
       "       mailsec-inspect --help | --version\n"
@@ -56,6 +57,8 @@ std::string inspectUsage() {
       "                          \"system\" uses /etc/resolv.conf. Without it nothing is\n"
       "                          looked up and verdicts that need DNS are shown as null\n"
       "  --no-dnssec             do not validate answers (unsigned test zones)\n"
+      "  --trust-anchor FILE     a DNSSEC trust-anchor file (DS or DNSKEY lines) to validate\n"
+      "                          with, besides the root's (repeatable)\n"
       "  --client-ip IP, --helo NAME, --mail-from ADDRESS\n"
       "                          the SMTP envelope, for SPF\n"
       "  --trusted-authserv-id ID\n"
@@ -105,16 +108,23 @@ int runInspect(std::span<const std::string> args, std::istream& in, std::ostream
           matched = true;
         }
       }
-      constexpr std::string_view kTrusted = "--trusted-authserv-id";
-      if (arg == kTrusted) {
-        auth_options.trusted_ids.emplace_back();
-        pending = &auth_options.trusted_ids.back();
-        pending_name = kTrusted;
-        matched = true;
-      } else if (arg.starts_with(std::string(kTrusted) + "=")) {
-        auth_options.trusted_ids.push_back(arg.substr(kTrusted.size() + 1));
-        matched = true;
-      } else if (arg == "--no-dnssec") {
+      // Repeatable options that take a value.
+      const std::pair<std::string_view, std::vector<std::string>*> repeated[] = {
+          {"--trusted-authserv-id", &auth_options.trusted_ids},
+          {"--trust-anchor", &auth_options.trust_anchors},
+      };
+      for (const auto& [name, list] : repeated) {
+        if (arg == name) {
+          list->emplace_back();
+          pending = &list->back();
+          pending_name = name;
+          matched = true;
+        } else if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+          list->push_back(arg.substr(name.size() + 1));
+          matched = true;
+        }
+      }
+      if (arg == "--no-dnssec") {
         auth_options.dnssec = false;
         matched = true;
       }

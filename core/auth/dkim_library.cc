@@ -100,7 +100,11 @@ int queryStart(void* service, int type, unsigned char* query, unsigned char* buf
     pending->buffer = buffer;
     pending->buffer_size = buffer_size;
     pending->answer = static_cast<Resolver*>(service)->query(pending->name, pending->type);
-    if (t_fetch_log != nullptr) {
+    // mailsec_auth_records_total counts records fetched: an answer that carries one, or one
+    // that failed DNSSEC validation (as the SPF and DMARC verifiers count) — not NXDOMAIN,
+    // NODATA, timeouts or plain SERVFAIL.
+    if (t_fetch_log != nullptr && (pending->answer.status == DnsStatus::kAnswer ||
+                                   pending->answer.dnssec == Dnssec::kBogus)) {
       t_fetch_log->push_back(RecordFetch{AuthRecord::kDkimKey, pending->answer.dnssec});
     }
     *handle = pending.release();

@@ -58,9 +58,9 @@ namespace dkim_detail {
 // library-wide, so it is set once, before any verifier exists, not by each verifier.
 void installPrescreen(dkim_lib* lib);
 
-// While alive on a thread, every key lookup the hooks make on that thread is appended to
-// `log` (DkimVerifier::finish uses it: libopendkim runs the lookups synchronously inside
-// dkim_eom on the calling thread). Scopes do not nest.
+// While alive on a thread, every key record the hooks fetch on that thread (an answer with
+// data, or a DNSSEC-bogus one) is appended to `log` (DkimVerifier::finish uses it: libopendkim runs
+// the lookups synchronously inside dkim_eom on the calling thread). Scopes do not nest.
 class FetchLogScope {
  public:
   explicit FetchLogScope(std::vector<RecordFetch>& log);

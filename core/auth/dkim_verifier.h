@@ -57,7 +57,9 @@ class DkimVerifier {
   void header(std::string_view name, std::string_view value);
   void endOfHeaders();
   void body(std::string_view chunk);
-  // Appends one RecordFetch{kDkimKey, …} per key lookup. Call once; later calls return {}.
+  // Appends one RecordFetch{kDkimKey, dnssec} per key record fetched (an answer with data, or
+  // a DNSSEC-bogus answer; not NXDOMAIN, NODATA or a failed lookup). Call once; later calls
+  // return {}.
   std::vector<DkimVerdict> finish(std::vector<RecordFetch>& records);
 
   std::size_t signaturesSeen() const;     // DKIM-Signature fields fed

@@ -88,8 +88,8 @@ TEST(InspectAuth, TrustedAuthenticationResultsAreShownInstead) {
 }
 
 TEST(InspectAuth, OptionsTakeValues) {
-  for (const char* option :
-       {"--dns", "--client-ip", "--helo", "--mail-from", "--trusted-authserv-id"}) {
+  for (const char* option : {"--dns", "--client-ip", "--helo", "--mail-from",
+                             "--trusted-authserv-id", "--trust-anchor"}) {
     SCOPED_TRACE(option);
     const Outcome r = run({path("unsigned"), option});
     EXPECT_EQ(r.code, kExitUsage);

@@ -1,0 +1,74 @@
+"""mailsec-inspect's DKIM verdicts against the real test world (authworld/README.md): NSD
+serves the keys, mailsec's resolver (libunbound, validating with the world's trust anchors)
+asks it, and for every message of the verdict table (authworld/world.py, signed by Debian's
+python3-dkim — an independent signer) `mailsec-inspect --json --dns` must give exactly the
+table's DKIM results and reasons, in signature order, and the table's dkim_key records with
+their DNSSEC status. Without --dns the same messages must show no DNS-dependent verdict.
+
+No MTA is involved: this checks the verifier the milter composes (core/auth DkimVerifier)
+end to end through real DNS, and the inspect front-end over it."""
+import json
+import os
+import subprocess
+import unittest
+
+import test_auth_postfix as auth
+from authworld import world
+from fixtures import new_workdir, remove_workdir
+from harness import processes
+
+
+def inspect(*args: str) -> dict:
+    r = subprocess.run([os.path.join(processes.build_dir(), "report", "mailsec-inspect"),
+                        "--json", *args], capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise AssertionError(f"mailsec-inspect exited {r.returncode}: {r.stderr}")
+    return json.loads(r.stdout)["auth"]
+
+
+class InspectDkimVerdicts(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = new_workdir(cls.__name__)
+        cls.world = auth.AuthWorld(cls.workdir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.world.stop()
+        remove_workdir(cls.workdir, [])
+
+    def test_dkim_verdicts_match_the_table(self):
+        dns = self.world.dns
+        for m in world.MESSAGES:
+            with self.subTest(message=m["id"]):
+                got = inspect("--dns", dns.forwarder, "--trust-anchor", dns.trust_anchor,
+                              "--client-ip", m["ip"], "--helo", m["ehlo"],
+                              "--mail-from", m["mail_from"], self.world.messages[m["id"]])
+                self.assertEqual(got["source"], "verified")
+                self.assertEqual([(d["result"], d["reason"]) for d in got["dkim"]],
+                                 [tuple(v) for v in m["dkim"]])
+                self.assertEqual([d["domain"] for d in got["dkim"]],
+                                 [s[0] for s in m["sigs"]])
+                self.assertEqual([d["algorithm"] for d in got["dkim"]],
+                                 [s[3] for s in m["sigs"]])
+                want_records = [tuple(r) for r in m["records"] if r[0] == "dkim_key"]
+                self.assertEqual([(r["record"], r["dnssec"]) for r in got["records"]],
+                                 want_records)
+
+    def test_without_a_resolver_nothing_needing_dns_is_claimed(self):
+        for m in world.MESSAGES:
+            with self.subTest(message=m["id"]):
+                got = inspect(self.world.messages[m["id"]])
+                self.assertEqual(got["resolver"], "none")
+                self.assertEqual(got["records"], [])
+                self.assertEqual(len(got["dkim"]), len(m["sigs"]))
+                for d, want in zip(got["dkim"], m["dkim"]):
+                    # Only what needs no key may be said: a syntax error or an expiry.
+                    if d["result"] is not None:
+                        self.assertEqual((d["result"], d["reason"]), tuple(want))
+                        self.assertIn(d["reason"], ("syntax", "expired"))
+
+
+if __name__ == "__main__":
+    unittest.main()
