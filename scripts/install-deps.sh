@@ -24,6 +24,9 @@ packages=(
   # harness fetches sendmail-bin, -cf and -base with apt-get download and unpacks them with
   # dpkg -x. These are what that Sendmail needs to build its sendmail.cf and to run.
   m4 libwrap0 libdb5.3 libldap-2.5-0 libnsl2 libsasl2-2
+  # Exim 4.96 for tests/data/received/generate-exim.sh, likewise only unpacked (dpkg -x):
+  # the one library of exim4-daemon-light that is not already here
+  libidn12
   # the SPF/DKIM/DMARC test world (tests/integration/harness/dns.py, authworld/): an
   # authoritative DNS server, zone signing, and the independent verifiers (run under
   # /usr/bin/python3); unbound-host checks what a validating resolver makes of the zones

@@ -161,6 +161,18 @@ const std::vector<RealCase>& realCases() {
       {"../generated/sendmail-8.17-cleartext", "client.mailsec.test", "127.0.0.1",
        "mx.mailsec.test", "ESMTP", Protocol::kESMTP, HopTls::kFalse, TlsEvidence::kProtocol,
        Version::kOther, "", 0, ClientCert::kUnknown, HopAuth::kFalse, true},
+      // Exim 4.96 (Debian's exim4-daemon-light, GnuTLS), by generate-exim.sh. With GnuTLS it
+      // names the TLS 1.3 cipher in TLS 1.2 style; the analyser keeps version and suite as
+      // written (see EximGnutlsTls13Suite below).
+      {"../generated/exim-4.96-tls13-gnutls", "[127.0.0.1]", "127.0.0.1", "exim.mailsec.test",
+       "esmtps", Protocol::kESMTPS, HopTls::kTrue, TlsEvidence::kExim, Version::kTLSv1_3,
+       "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", 0, ClientCert::kUnknown, HopAuth::kFalse, true},
+      {"../generated/exim-4.96-tls12-gnutls", "[127.0.0.1]", "127.0.0.1", "exim.mailsec.test",
+       "esmtps", Protocol::kESMTPS, HopTls::kTrue, TlsEvidence::kExim, Version::kTLSv1_2,
+       "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 0, ClientCert::kUnknown, HopAuth::kFalse, true},
+      {"../generated/exim-4.96-cleartext", "[127.0.0.1]", "127.0.0.1", "exim.mailsec.test", "esmtp",
+       Protocol::kESMTP, HopTls::kFalse, TlsEvidence::kProtocol, Version::kOther, "", 0,
+       ClientCert::kUnknown, HopAuth::kFalse, true},
       // Not a Received header at all ("Received: apparently").
       {"garbage-apparently", "", "", "", "", Protocol::kUnknown, HopTls::kUnknown,
        TlsEvidence::kNone, Version::kOther, "", 0, ClientCert::kUnknown, HopAuth::kUnknown, false,
@@ -238,6 +250,22 @@ TEST(RealHeaderDetails, QmailSmtpdHeloAndSendmailVersionComment) {
                               testing::readReceivedData("headers/sendmail-tls-verify-no.txt")))
                 .by_comment,
             "8.14.9/8.14.9");
+}
+
+TEST(RealHeaderDetails, EximGnutlsTls13Suite) {
+  // Exim/GnuTLS writes "(TLS1.3) tls TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384": the suite is a
+  // TLS 1.2 one, so the analyser knows its parts but grades the pair as "other" — nothing is
+  // guessed; the version (what the metric counts) is TLSv1.3 as written.
+  const Hop hop = parseReceived(testing::firstReceivedValue(
+      testing::readReceivedData("generated/exim-4.96-tls13-gnutls.txt")));
+  EXPECT_EQ(hop.from_helo, "client.mailsec.test");
+  EXPECT_EQ(hop.tls_version_raw, "TLS1.3");
+  EXPECT_TRUE(hop.profile.cipher_known);
+  EXPECT_EQ(toLabel(hop.profile.cipher), "AES-256-GCM");
+  EXPECT_EQ(toLabel(hop.profile.grade), "other");
+  const Hop tls12 = parseReceived(testing::firstReceivedValue(
+      testing::readReceivedData("generated/exim-4.96-tls12-gnutls.txt")));
+  EXPECT_EQ(toLabel(tls12.profile.grade), "recommended");
 }
 
 }  // namespace
