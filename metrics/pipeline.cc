@@ -4,6 +4,23 @@
 
 namespace mailsec::metrics {
 
+PipelineOptions pipelineOptions(const config::Config& config, core::Source source) {
+  PipelineOptions o;
+  o.source = source;
+  o.store_path = config.store.path;
+  o.flush_seconds = config.store.flush_seconds;
+  o.retention_days = config.store.retention_days;
+  o.public_suffix_list = config.store.public_suffix_list;
+  o.downgrade.min_sessions = config.downgrade.min_sessions;
+  o.downgrade.min_tls_share = config.downgrade.min_tls_share;
+  o.downgrade.window_days = config.downgrade.window_days;
+  o.downgrade.trusted_sources = 0;
+  for (const auto s : config.downgrade.identity_sources) {
+    o.downgrade.trusted_sources |= 1u << static_cast<unsigned>(s);
+  }
+  return o;
+}
+
 Pipeline::Pipeline(const PipelineOptions& options, Metrics& metrics, core::peer::Clock clock)
     : history_(options.downgrade.window_days, options.max_history_peers),
       health_(metrics.catalogue()) {

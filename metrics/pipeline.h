@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 
+#include "config/config.h"
 #include "core/peer/downgrade.h"
 #include "core/peer/peer_analyser.h"
 #include "core/peer/public_suffix.h"
@@ -34,6 +35,9 @@ struct PipelineOptions {
   core::peer::DowngradeThresholds downgrade;
   std::size_t max_history_peers = 200000;
 };
+
+// The options from a daemon's configuration (store:, downgrade:).
+PipelineOptions pipelineOptions(const config::Config& config, core::Source source);
 
 class Pipeline {
  public:

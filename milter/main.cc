@@ -37,24 +37,6 @@ exit status: 0 clean stop (SIGTERM, SIGINT, SIGHUP) or valid config, 1 configura
 start-up error, 2 usage error.
 )";
 
-// The recorder chain's settings from the configuration (peer analysis, the history store).
-mailsec::metrics::PipelineOptions pipelineOptions(const mailsec::config::Config& cfg) {
-  mailsec::metrics::PipelineOptions o;
-  o.source = mailsec::core::Source::kMilter;
-  o.store_path = cfg.store.path;
-  o.flush_seconds = cfg.store.flush_seconds;
-  o.retention_days = cfg.store.retention_days;
-  o.public_suffix_list = cfg.store.public_suffix_list;
-  o.downgrade.min_sessions = cfg.downgrade.min_sessions;
-  o.downgrade.min_tls_share = cfg.downgrade.min_tls_share;
-  o.downgrade.window_days = cfg.downgrade.window_days;
-  o.downgrade.trusted_sources = 0;
-  for (const auto source : cfg.downgrade.identity_sources) {
-    o.downgrade.trusted_sources |= 1u << static_cast<unsigned>(source);
-  }
-  return o;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -76,7 +58,7 @@ int main(int argc, char** argv) {
   }
   // Peer analysis and the history store in front of Prometheus; its writer thread starts
   // here, after the signal mask, like the metrics server's.
-  metrics::Pipeline pipeline(pipelineOptions(*cfg), metrics);
+  metrics::Pipeline pipeline(metrics::pipelineOptions(*cfg, core::Source::kMilter), metrics);
   // SPF/DKIM/DMARC verification: the resolver's and the pool's threads start after the mask.
   std::unique_ptr<core::auth::UnboundResolver> resolver;
   std::unique_ptr<core::auth::Authenticator> authenticator;

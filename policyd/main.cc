@@ -8,6 +8,7 @@
 #include "common/signals.h"
 #include "config/daemon_options.h"
 #include "metrics/metrics.h"
+#include "metrics/pipeline.h"
 #include "policyd/server.h"
 
 namespace {
@@ -69,7 +70,10 @@ int main(int argc, char** argv) {
     log::error(*problem);
     return 1;
   }
-  policyd::Server server(serverOptions(cfg->policyd), cfg->port_classes, metrics.recorder(),
+  // Peer analysis and the history store in front of Prometheus (the store file may be the
+  // milter's: rows carry source=policyd).
+  metrics::Pipeline pipeline(metrics::pipelineOptions(*cfg, core::Source::kPolicyd), metrics);
+  policyd::Server server(serverOptions(cfg->policyd), cfg->port_classes, pipeline.recorder(),
                          metrics.catalogue());
   if (const auto problem = server.listen(); !problem.empty()) {
     log::error(problem);
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
   log::info("started ", MAILSEC_VERSION, ": policy service on ", cfg->policyd.socket,
             ", metrics on http://", cfg->policyd.metrics_listen, "/metrics, config ", cfg->source);
   const int status = server.run(signal_fd);
+  pipeline.stop();  // the last flush
   log::info("stopped");
   return status;
 }

@@ -79,6 +79,7 @@ void SessionBook::request(ConnectionId connection, const Request& request) {
     facts.daemon_name = std::string(request.policy_context);
     facts.daemon_port = core::parsePort(request.server_port);
     facts.client_address = std::string(request.client_address);
+    facts.client_name = std::string(request.client_name);
     it->second->tracker.connected(facts);
   }
   Session& session = *it->second;
@@ -95,6 +96,7 @@ void SessionBook::request(ConnectionId connection, const Request& request) {
 
 void SessionBook::feed(Session& session, core::SmtpStage stage, const Request& r) {
   if (stage != core::SmtpStage::kConnect) session.beyond_connect = true;
+  if (!r.sender.empty()) session.tracker.mailFrom(r.sender);  // the peer's domain, for the store
   if (!r.helo_name.empty() && r.helo_name != session.helo) {
     session.helo = core::boundedCopy(r.helo_name, core::SessionTracker::kMaxHelo + 1);
     session.tracker.greeted(r.helo_name);

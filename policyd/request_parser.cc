@@ -15,7 +15,7 @@ struct Field {
   std::string_view Request::*member;
 };
 
-constexpr std::array<Field, 17> kFields{{
+constexpr std::array<Field, 19> kFields{{
     {"request", &Request::request},
     {"protocol_state", &Request::protocol_state},
     {"client_address", &Request::client_address},
@@ -23,6 +23,8 @@ constexpr std::array<Field, 17> kFields{{
     {"server_address", &Request::server_address},
     {"server_port", &Request::server_port},
     {"helo_name", &Request::helo_name},
+    {"client_name", &Request::client_name},
+    {"sender", &Request::sender},
     {"queue_id", &Request::queue_id},
     {"instance", &Request::instance},
     {"encryption_protocol", &Request::encryption_protocol},

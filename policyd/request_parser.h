@@ -55,6 +55,8 @@ struct Request {
   std::string_view server_address;
   std::string_view server_port;
   std::string_view helo_name;
+  std::string_view client_name;  // the verified (forward-confirmed) name, or "unknown"
+  std::string_view sender;       // MAIL FROM (only its domain is kept, by core)
   std::string_view queue_id;
   std::string_view instance;
   std::string_view encryption_protocol;

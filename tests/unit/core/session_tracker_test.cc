@@ -36,7 +36,7 @@ TEST_F(SessionTrackerTest, CleartextSessionCountedOnceAtClose) {
     EXPECT_TRUE(recorder_.sessions.empty()) << "a session is counted at close, not before";
     t.closed();
     t.closed();  // idempotent
-  }  // destructor must not count again
+  }              // destructor must not count again
   ASSERT_EQ(recorder_.sessions.size(), 1u);
   EXPECT_FALSE(recorder_.sessions[0].tls);
   EXPECT_EQ(recorder_.sessions[0].port_class, PortClass::kMx);

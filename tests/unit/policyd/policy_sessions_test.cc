@@ -27,6 +27,7 @@ struct Attrs {
   std::string instance = "i1";
   std::string protocol, cipher, subject, fingerprint;
   std::string context;
+  std::string client_name, sender;
 
   Request request() const {
     Request r;
@@ -43,6 +44,8 @@ struct Attrs {
     r.ccert_subject = subject;
     r.ccert_fingerprint = fingerprint;
     r.policy_context = context;
+    r.client_name = client_name;
+    r.sender = sender;
     return r;
   }
   Attrs& at(std::string s) {
@@ -118,6 +121,23 @@ TEST_F(SessionBookTest, OneMessagePerInstanceHoweverManyListsAskAtEndOfData) {
   ASSERT_EQ(recorder_.sessions.size(), 1u);
   EXPECT_EQ(recorder_.sessions[0].messages, 2u);
   EXPECT_FALSE(recorder_.sessions[0].tls);
+}
+
+TEST_F(SessionBookTest, PeerFactsForTheStore) {
+  SessionBook book(rules_, recorder_);
+  Attrs a;
+  a.client_name = "mx1.example.net";
+  book.request(1, a.at("CONNECT").request());
+  a.sender = "Someone@Lists.Example.NET";
+  book.request(1, a.at("MAIL").request());
+  book.request(1, a.at("END-OF-MESSAGE").request());
+  book.closeAll();
+  ASSERT_EQ(recorder_.sessions.size(), 1u);
+  EXPECT_EQ(recorder_.sessions[0].peer.client_name, "mx1.example.net");
+  EXPECT_EQ(recorder_.sessions[0].peer.sender_domain, "lists.example.net") << "domain only";
+  EXPECT_EQ(recorder_.sessions[0].peer.helo, "client.example");
+  ASSERT_EQ(recorder_.messages.size(), 1u);
+  EXPECT_EQ(recorder_.messages[0].peer.sender_domain, "lists.example.net");
 }
 
 TEST_F(SessionBookTest, StarttlsLaterInTheSessionMakesItTls) {

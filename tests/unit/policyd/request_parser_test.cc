@@ -63,6 +63,8 @@ TEST(RequestParserTest, ReadsEveryAttributeOfAPostfixRequest) {
   EXPECT_EQ(r.request.ccert_fingerprint, "AB:CD");
   EXPECT_EQ(r.request.ccert_pubkey_fingerprint, "EF:01");
   EXPECT_EQ(r.request.policy_context, "mx");
+  EXPECT_EQ(r.request.client_name, "client.example");
+  EXPECT_EQ(r.request.sender, "sender@example.org");
   EXPECT_EQ(r.request.attributes, 31u);
 }
 
