@@ -5,8 +5,12 @@ it, and agreement between the two daemons' session, TLS and client-certificate c
 
 With Postfix's default smtpd_delay_reject (yes), policyd is asked at RCPT and end of data, so
 it cannot see the matrix's masked-STARTTLS session (it never reaches RCPT); with the snippet's
-optional settings (smtpd_delay_reject off, the HELO list too) it sees every session."""
+optional settings (smtpd_delay_reject off, the HELO list too) it sees every session. Faults:
+garbage and a flood on the policy socket are answered or cut off and counted, and Postfix keeps
+delivering (default_action=DUNNO) while policyd is killed."""
 import os
+import signal
+import socket
 import unittest
 
 import matrix
@@ -159,6 +163,57 @@ class ImmediateReject(PolicydCase):
             labels(protocol_state="end_of_message"): matrix.MESSAGES,
         })
         self.assert_agreement(m0, m1, p0, p1, masked_session_only_in_milter=False)
+
+
+class Faults(PolicydCase):
+    """Hostile input on the policy socket, and Postfix failing open while policyd is down."""
+
+    def test_garbage_on_the_policy_socket_is_answered_counted_and_harmless(self):
+        stack = self.stack
+        p0 = stack.scrape_policyd()
+        with socket.create_connection(("127.0.0.1", stack.policy_port), timeout=10) as s:
+            for bad in (b"\x00\xff\x01garbage\n\n", b"protocol_state=RCPT\n\n"):
+                s.sendall(bad)
+                self.assertEqual(s.recv(100), b"action=DUNNO\n\n")
+        with socket.create_connection(("127.0.0.1", stack.policy_port), timeout=10) as s:
+            try:  # 4 MiB without a line end: policyd closes the connection
+                for _ in range(64):
+                    s.sendall(b"x" * 65536)
+                closed = s.recv(1) == b""
+            except (BrokenPipeError, ConnectionResetError):
+                closed = True
+            self.assertTrue(closed)
+        swaks(self.mx_port, tls13_suite="TLS_AES_128_GCM_SHA256")
+        p1 = stack.wait_policyd_sessions(p0, 1)
+        self.assert_deltas(p0, p1, "mailsec_input_errors_total",
+                           {labels(source=P, kind="policy_request_invalid"): 3})
+        self.assert_deltas(p0, p1, "mailsec_policyd_connections_dropped_total",
+                           {labels(reason="input_flood"): 1})
+        self.assert_deltas(p0, p1, "mailsec_sessions_total",
+                           {labels(source=P, port_class="mx", tls="true"): 1})
+        self.assertTrue(stack.policyd.alive())
+
+    def test_postfix_delivers_while_policyd_is_down(self):
+        stack = self.stack
+        delivered = stack.mta.delivered()
+        m0 = stack.scrape()
+        stack.policyd.kill(signal.SIGKILL)
+        swaks(self.mx_port)  # default_action=DUNNO: no 451 although nothing listens
+        swaks(self.sub_port, tls13_suite="TLS_AES_256_GCM_SHA384")
+        stack.mta.wait_delivered(delivered + 2)
+        self.assertEqual(stack.mta.delivered(), delivered + 2)
+        self.assert_deltas(m0, stack.wait_sessions(m0, 2), "mailsec_sessions_total", {
+            labels(source="milter", port_class="mx", tls="false"): 1,
+            labels(source="milter", port_class="submission", tls="true"): 1,
+        })
+        # Started again, it counts the next session from zero.
+        stack.policyd.start()
+        p0 = stack.scrape_policyd()
+        self.assertEqual(p0.total("mailsec_sessions_total"), 0)
+        swaks(self.mx_port, tls=True, protocol="tlsv1_2", cipher="ECDHE-RSA-AES128-GCM-SHA256")
+        self.assert_deltas(p0, stack.wait_policyd_sessions(p0, 1), "mailsec_sessions_total",
+                           {labels(source=P, port_class="mx", tls="true"): 1})
+        stack.mta.wait_delivered(delivered + 3)
 
 
 if __name__ == "__main__":
