@@ -172,6 +172,27 @@ class StoreAndDowngradeTest(unittest.TestCase):
         self.statuses.append(self.milter.stop())
         self.assertIn(store_sessions(self.store, "killed-peer.example"), (3, 4))
 
+    def test_a_failing_store_is_counted_retried_and_prometheus_goes_on(self):
+        # The store's directory does not exist yet: every flush fails to open it.
+        missing = os.path.join(self.workdir, "not-yet")
+        self.store = os.path.join(missing, "history.sqlite")
+        self.start_milter()
+        before = self.scrape()
+        self.send("mx.patient-peer.example", tls=True, count=2)
+        wait_until(lambda: self.scrape().total("mailsec_sessions_total") -
+                   before.total("mailsec_sessions_total") >= 4, timeout=15,
+                   what="Prometheus counts the sessions without a store")
+        wait_until(lambda: self.scrape().value("mailsec_store_errors_total", kind="open") >= 2,
+                   timeout=15, what="the failed opens counted")
+        self.assertEqual(self.scrape().total("mailsec_store_flushes_total"), 0)
+        self.assertIn(f"store {self.store}: cannot open", self.milter.log())
+        # The operator creates the directory: the next flush opens the store and writes what
+        # was kept from the failed ones.
+        os.makedirs(missing)
+        self.wait_store("patient-peer.example", 2)
+        self.assertGreater(self.scrape().total("mailsec_store_flushes_total"), 0)
+        self.statuses.append(self.milter.stop())
+
     def test_downgrade_alert_fires_in_prometheus_and_the_report_names_the_peer(self):
         self.start_milter(min_sessions=5)
         prom = Prometheus(os.path.join(self.workdir, "prometheus"),
