@@ -1,14 +1,14 @@
 // inspect_auth.h — mailsec-inspect's SPF, DKIM and DMARC verdicts for one message: the same
 // core code the milter verifies with (core/auth), run once, in the foreground.
 //
-// The verdicts that need DNS need a resolver: with `dns` empty none is made, no lookup
-// leaves the machine, and every verdict that would have needed an answer is reported as not
-// computed (null in --json) with a note saying so; what needs no DNS (a signature's syntax,
-// its algorithm, a duplicated tag) is still shown. With `dns` ("IP", "IP@PORT", or "system"
-// for /etc/resolv.conf) mailsec's UnboundResolver asks that server.
-// SPF and DMARC are not computed by this build (the verifiers of issue 4's other half land
-// separately); they are null with a note. Trusted Authentication-Results (`trusted_ids`) are
-// read as the milter reads them: when one is present, its verdicts are shown instead.
+// It runs the milter's own per-message verification (core::auth::Authenticator's
+// MessageVerification: trusted Authentication-Results first, else SPF for the envelope given
+// on the command line, DKIM per signature, DMARC for the From domain), once, in the
+// foreground. The verdicts that need DNS need a resolver: with `dns` empty none is made, no
+// lookup leaves the machine, and every verdict that would have needed an answer is reported
+// as not computed (null in --json) with a note saying so; what needs no DNS (a signature's
+// syntax, its algorithm, a duplicated tag, an expiry) is still shown. With `dns` ("IP",
+// "IP@PORT", or "system" for /etc/resolv.conf) mailsec's UnboundResolver asks that server.
 //
 // Trusts nothing in the message (core bounds it). Thread-safety: one call at a time per
 // process (it creates the libraries it uses). Errors: a resolver that cannot start is an
@@ -46,6 +46,7 @@ struct InspectAuth {
   std::optional<core::auth::SpfVerdict> spf;
   std::vector<InspectDkim> dkim;
   std::optional<core::auth::DmarcVerdict> dmarc;
+  core::auth::AuthMethod method = core::auth::AuthMethod::kNone;  // of the verdicts shown
   std::vector<core::auth::RecordFetch> records;
   std::size_t dkim_signatures_ignored = 0;  // past the per-message cap
   std::size_t untrusted_auth_results = 0;   // Authentication-Results fields ignored

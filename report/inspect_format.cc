@@ -345,6 +345,7 @@ std::string authJson(const InspectAuth& auth) {
   } else {
     out += "null";
   }
+  o.string("method", toLabel(auth.method));
   o.key("records");
   out.push_back('[');
   for (std::size_t i = 0; i < auth.records.size(); ++i) {
@@ -407,6 +408,7 @@ std::string authTable(const InspectAuth& auth) {
   } else {
     out += "not computed\n";
   }
+  out += "  method: " + std::string(toLabel(auth.method)) + "\n";
   for (const auto& record : auth.records) {
     out += "  record: " + std::string(toLabel(record.record)) + ", dnssec " +
            std::string(toLabel(record.dnssec)) + "\n";

@@ -31,7 +31,7 @@ std::string formatTable(const core::received::MessageAnalysis& analysis, std::st
                         const InspectAuth* auth = nullptr);
 
 // {"source", "resolver", "spf", "dkim": [{"domain","result","reason","algorithm","key_bits"}],
-//  "dmarc", "records", "notes"}; a verdict not computed is null (docs/inspect.md).
+//  "dmarc", "method", "records", "notes"}; a verdict not computed is null (docs/inspect.md).
 std::string authJson(const InspectAuth& auth);
 
 // The verdicts for people (ends with a newline).

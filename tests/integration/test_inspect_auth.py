@@ -1,12 +1,15 @@
-"""mailsec-inspect's DKIM verdicts against the real test world (authworld/README.md): NSD
-serves the keys, mailsec's resolver (libunbound, validating with the world's trust anchors)
-asks it, and for every message of the verdict table (authworld/world.py, signed by Debian's
-python3-dkim — an independent signer) `mailsec-inspect --json --dns` must give exactly the
-table's DKIM results and reasons, in signature order, and the table's dkim_key records with
-their DNSSEC status. Without --dns the same messages must show no DNS-dependent verdict.
+"""mailsec-inspect's verdicts against the real test world (authworld/README.md): NSD serves
+the zones, mailsec's resolver (libunbound, validating with the world's trust anchors) asks
+it, and for every message of the verdict table (authworld/world.py, DKIM-signed by Debian's
+python3-dkim — an independent signer) `mailsec-inspect --json --dns --client-ip --helo
+--mail-from` must give exactly the table's SPF result and error, DKIM results and reasons in
+signature order (with domains and algorithms), DMARC result, policy and pct flag, the method
+mix, and the records with their DNSSEC status. Without --dns the same messages must show no
+DNS-dependent verdict.
 
-No MTA is involved: this checks the verifier the milter composes (core/auth DkimVerifier)
-end to end through real DNS, and the inspect front-end over it."""
+No MTA is involved: this checks the per-message verification the milter runs (core/auth
+Authenticator's MessageVerification) end to end through real DNS, and the inspect front-end
+over it; test_auth_postfix checks the same table through Postfix and /metrics."""
 import json
 import os
 import subprocess
@@ -26,7 +29,7 @@ def inspect(*args: str) -> dict:
     return json.loads(r.stdout)["auth"]
 
 
-class InspectDkimVerdicts(unittest.TestCase):
+class InspectVerdicts(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
@@ -38,7 +41,7 @@ class InspectDkimVerdicts(unittest.TestCase):
         cls.world.stop()
         remove_workdir(cls.workdir, [])
 
-    def test_dkim_verdicts_match_the_table(self):
+    def test_verdicts_match_the_table(self):
         dns = self.world.dns
         for m in world.MESSAGES:
             with self.subTest(message=m["id"]):
@@ -46,15 +49,21 @@ class InspectDkimVerdicts(unittest.TestCase):
                               "--client-ip", m["ip"], "--helo", m["ehlo"],
                               "--mail-from", m["mail_from"], self.world.messages[m["id"]])
                 self.assertEqual(got["source"], "verified")
+                self.assertIsNotNone(got["spf"], m["note"])
+                self.assertEqual((got["spf"]["result"], got["spf"]["error"]), tuple(m["spf"]))
                 self.assertEqual([(d["result"], d["reason"]) for d in got["dkim"]],
                                  [tuple(v) for v in m["dkim"]])
                 self.assertEqual([d["domain"] for d in got["dkim"]],
                                  [s[0] for s in m["sigs"]])
                 self.assertEqual([d["algorithm"] for d in got["dkim"]],
                                  [s[3] for s in m["sigs"]])
-                want_records = [tuple(r) for r in m["records"] if r[0] == "dkim_key"]
+                dmarc = got["dmarc"]
+                self.assertEqual((dmarc["result"], dmarc["policy"],
+                                  "true" if dmarc["partial"] else "false") if dmarc else
+                                 ("none", "absent", "false"), tuple(m["dmarc"]))
+                self.assertEqual(got["method"], m["method"])
                 self.assertEqual([(r["record"], r["dnssec"]) for r in got["records"]],
-                                 want_records)
+                                 [tuple(r) for r in m["records"]])
 
     def test_without_a_resolver_nothing_needing_dns_is_claimed(self):
         for m in world.MESSAGES:
@@ -62,6 +71,7 @@ class InspectDkimVerdicts(unittest.TestCase):
                 got = inspect(self.world.messages[m["id"]])
                 self.assertEqual(got["resolver"], "none")
                 self.assertEqual(got["records"], [])
+                self.assertIsNone(got["spf"], "SPF needs DNS (and a client address)")
                 self.assertEqual(len(got["dkim"]), len(m["sigs"]))
                 for d, want in zip(got["dkim"], m["dkim"]):
                     # Only what needs no key may be said: a syntax error or an expiry.

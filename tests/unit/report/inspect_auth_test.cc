@@ -35,11 +35,13 @@ TEST(InspectAuth, OfflineJsonShowsSignaturesWithNullVerdicts) {
   const Outcome r = run({"--json", path("pass_rsa2048")});
   ASSERT_EQ(r.code, kExitOk) << r.err;
   {
-    EXPECT_NE(r.out.find("\"auth\":{\"source\":\"verified\",\"resolver\":\"none\",\"spf\":null,"
-                         "\"dkim\":[{\"domain\":\"mailsec.test\",\"result\":null,\"reason\":null,"
-                         "\"algorithm\":\"rsa-sha256\",\"key_bits\":null}],\"dmarc\":null,"
-                         "\"records\":[]"),
-              std::string::npos)
+    EXPECT_NE(
+        r.out.find(
+            "\"auth\":{\"source\":\"verified\",\"resolver\":\"none\",\"spf\":null,"
+            "\"dkim\":[{\"domain\":\"mailsec.test\",\"result\":null,\"reason\":null,"
+            "\"algorithm\":\"rsa-sha256\",\"key_bits\":null}],\"dmarc\":null,\"method\":\"none\","
+            "\"records\":[]"),
+        std::string::npos)
         << r.out;
   }
   EXPECT_NE(r.out.find("no resolver (--dns)"), std::string::npos);
