@@ -11,11 +11,13 @@ delivering (default_action=DUNNO) while policyd is killed."""
 import os
 import signal
 import socket
+import subprocess
 import unittest
 
 import matrix
 import fixtures
-from fixtures import PolicydStack, deltas, new_workdir, readable, remove_workdir
+from fixtures import (PolicydStack, deltas, new_workdir, postfix_policyd_settings, readable,
+                      remove_workdir)
 from harness.metrics import labels
 from harness.pki import TestPki
 from harness.smtp import swaks
@@ -214,6 +216,28 @@ class Faults(PolicydCase):
         self.assert_deltas(p0, stack.wait_policyd_sessions(p0, 1), "mailsec_sessions_total",
                            {labels(source=P, port_class="mx", tls="true"): 1})
         stack.mta.wait_delivered(delivered + 3)
+
+    def test_without_default_action_postfix_defers_mail_while_policyd_is_down(self):
+        # The control for the snippet's default_action=DUNNO: Postfix's own default is 451.
+        stack, postfix = self.stack, self.stack.mta
+        plain = f"check_policy_service inet:127.0.0.1:{stack.policy_port}"
+        packaged = postfix_policyd_settings(stack.policy_port)["smtpd_client_restrictions"]
+
+        def client_restrictions(value: str) -> None:
+            subprocess.run(["postconf", "-c", postfix.conf, "-e",
+                            f"smtpd_client_restrictions = {value}"], check=True)
+            subprocess.run(["postfix", "-c", postfix.conf, "reload"], check=True,
+                           capture_output=True)
+
+        stack.policyd.kill(signal.SIGKILL)
+        client_restrictions(plain)
+        try:
+            r = swaks(self.mx_port, check=False)
+            self.assertRegex(r.stdout, r"<\*\* 451 4\.3\.5 .*: Server configuration problem")
+            self.assertNotEqual(r.returncode, 0)
+        finally:
+            client_restrictions(packaged)
+            stack.policyd.start()
 
 
 if __name__ == "__main__":
