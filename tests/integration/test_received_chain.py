@@ -226,6 +226,13 @@ class RelayedThroughSendmail(unittest.TestCase):
                            {labels(path="cleartext_hop"): 1})
         self.assert_family(before, after, "mailsec_message_first_cleartext_hops_total",
                            {labels(position="origin"): 1})
+        # One warning line for the message, naming its queue id, nothing of its content.
+        warnings = [line for line in self.stack.milter.log().splitlines()
+                    if "Received headers:" in line]
+        self.assertEqual(len(warnings), 1, warnings)
+        self.assertRegex(warnings[0], r"warning: milter: [0-9A-F]+: Received headers: 50 over "
+                                      r"the per-message caps, 1 malformed, 0 over the parser's "
+                                      r"bounds; mail unaffected$")
 
 if __name__ == "__main__":
     unittest.main()
