@@ -1,6 +1,6 @@
 #include "report/report_cli.h"
 
-#include <ctime>
+#include <cstdlib>
 #include <filesystem>
 #include <iomanip>
 #include <optional>
@@ -9,6 +9,9 @@
 
 #include "config/loader.h"
 #include "metrics/store/store.h"
+#include "report/adoption_model.h"
+#include "report/adoption_render.h"
+#include "report/adoption_run.h"
 
 namespace mailsec::report {
 namespace {
@@ -20,19 +23,12 @@ constexpr int kDefaultSinceDays = 30;
 
 struct Options {
   bool downgrades = false;
+  std::optional<std::string> month;
+  std::optional<std::string> out, format, prometheus, top, source;
   std::optional<std::string> since;
   std::optional<std::string> store;
   std::optional<std::string> config;
 };
-
-std::string isoTime(std::int64_t seconds) {
-  const std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return text;
-}
 
 // What the downgrades table calls the ways a peer was identified.
 std::string identifiedBy(const std::string& peer_source) {
@@ -79,6 +75,8 @@ int printDowngrades(metrics::store::Store& store, metrics::store::Day since, std
 
 std::string reportUsage() {
   return R"(usage: mailsec-report --downgrades [--since YYYY-MM-DD] [--store PATH] [--config PATH]
+       mailsec-report --month YYYY-MM [--out DIR] [--format LIST] [--top N]
+                      [--source milter|policyd] [--store PATH | --prometheus URL] [--config PATH]
        mailsec-report --help | --version
 
 Reads mailsec's history store (store.path in the configuration) and prints a report.
@@ -86,15 +84,25 @@ Reads mailsec's history store (store.path in the configuration) and prints a rep
 reports:
   --downgrades       peers suspected of a STARTTLS downgrade (a cleartext session from a peer
                      whose history is TLS, a masked or truncated STARTTLS), newest first
+  --month YYYY-MM    the monthly adoption report against the month before: HTML (inline
+                     charts, prints well), Markdown, and CSV and JSON of every table, written
+                     as DIR/mailsec-adoption-YYYY-MM.{html,md,json} and -TABLE.csv
 
 options:
   --since DAY        from this UTC day on, YYYY-MM-DD (default: 30 days ago)
+  --out DIR          where --month writes its files (default: the current directory)
+  --format LIST      comma-separated: html, markdown, csv, json (default: all four)
+  --top N            peer domains in the top-N table (default 20)
+  --source NAME      milter or policyd (default: the one that counted more inbound sessions)
+  --prometheus URL   build --month from this Prometheus (http://host:9090) instead of the
+                     store: every instance it scrapes, summed
   --store PATH       the store file (overrides store.path)
   --config PATH      configuration file (default /etc/mailsec/mailsec.yaml)
   --help             print this help and exit
   --version          print the version and exit
 
-exit status: 0 printed, 1 the configuration or the store could not be read, 2 usage error.
+exit status: 0 printed, 1 the configuration, the store or Prometheus could not be read, or
+the month has no traffic (no report is written), 2 usage error.
 )";
 }
 
@@ -119,6 +127,18 @@ int runReport(std::span<const std::string> args, std::ostream& out, std::ostream
     bool ok = true;
     if (a == "--downgrades")
       o.downgrades = true;
+    else if (a == "--month")
+      ok = value(o.month);
+    else if (a == "--out")
+      ok = value(o.out);
+    else if (a == "--format")
+      ok = value(o.format);
+    else if (a == "--prometheus")
+      ok = value(o.prometheus);
+    else if (a == "--top")
+      ok = value(o.top);
+    else if (a == "--source")
+      ok = value(o.source);
     else if (a == "--since")
       ok = value(o.since);
     else if (a == "--store")
@@ -134,8 +154,54 @@ int runReport(std::span<const std::string> args, std::ostream& out, std::ostream
       return kExitUsage;
     }
   }
-  if (!o.downgrades) {
-    err << "mailsec-report: choose a report (--downgrades)\n" << reportUsage();
+  if (o.downgrades == o.month.has_value()) {
+    err << "mailsec-report: choose one report (--downgrades or --month)\n" << reportUsage();
+    return kExitUsage;
+  }
+  MonthlyOptions monthly;
+  if (o.month) {
+    if (!parseMonth(*o.month, monthly.year, monthly.month)) {
+      err << "mailsec-report: --month \"" << *o.month << "\" is not a month (YYYY-MM)\n";
+      return kExitUsage;
+    }
+    if (o.format) {
+      monthly.formats.clear();
+      std::string list = *o.format + ",";
+      for (std::size_t at = 0, comma; (comma = list.find(',', at)) != std::string::npos;
+           at = comma + 1) {
+        const std::string f = list.substr(at, comma - at);
+        if (!knownFormat(f)) {
+          err << "mailsec-report: --format \"" << f << "\" is not html, markdown, csv or json\n";
+          return kExitUsage;
+        }
+        monthly.formats.insert(f);
+      }
+    }
+    if (o.top) {
+      char* end = nullptr;
+      const unsigned long n = std::strtoul(o.top->c_str(), &end, 10);
+      if (o.top->empty() || *end != '\0' || n == 0 || n > 1000) {
+        err << "mailsec-report: --top \"" << *o.top << "\" is not a number from 1 to 1000\n";
+        return kExitUsage;
+      }
+      monthly.top_n = n;
+    }
+    if (o.source && *o.source != "milter" && *o.source != "policyd") {
+      err << "mailsec-report: --source must be milter or policyd\n";
+      return kExitUsage;
+    }
+    if (o.prometheus && o.store) {
+      err << "mailsec-report: give --store or --prometheus, not both\n";
+      return kExitUsage;
+    }
+    monthly.out_dir = o.out.value_or(".");
+    monthly.source = o.source.value_or("");
+    if (o.prometheus) {
+      monthly.prometheus_url = *o.prometheus;
+      return writeMonthlyReport(monthly, out, err);
+    }
+  } else if (o.out || o.format || o.prometheus || o.top || o.source) {
+    err << "mailsec-report: --out, --format, --top, --source and --prometheus go with --month\n";
     return kExitUsage;
   }
   metrics::store::Day since = static_cast<metrics::store::Day>(now() / 86400) - kDefaultSinceDays;
@@ -168,6 +234,10 @@ int runReport(std::span<const std::string> args, std::ostream& out, std::ostream
   if (error) {
     err << "mailsec-report: " << error->message << " (" << core::toLabel(error->kind) << ")\n";
     return kExitFailure;
+  }
+  if (o.month) {
+    monthly.store_path = path;
+    return writeMonthlyReport(monthly, out, err);
   }
   return printDowngrades(store, since, out, err);
 }

@@ -13,6 +13,8 @@ packages=(
   libsqlite3-dev
   # DKIM verification (issue 4)
   libopendkim-dev
+  # mailsec-report --month (issue 8): JSON (jsoncpp), HTTP to a Prometheus (libcurl)
+  libjsoncpp-dev libcurl4-openssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
   python3 openssl curl iproute2 procps psmisc
@@ -31,6 +33,9 @@ packages=(
   # authoritative DNS server, zone signing, and the independent verifiers (run under
   # /usr/bin/python3); unbound-host checks what a validating resolver makes of the zones
   nsd ldnsutils unbound-host python3-dkim python3-nacl python3-spf python3-dnspython
+  # the monthly report rendered in headless Chromium, its screenshot checked with Pillow
+  # (tests/integration/test_adoption_report.py, under /usr/bin/python3)
+  chromium python3-pil
 )
 
 if [ "$(id -u)" -ne 0 ]; then
