@@ -1,5 +1,7 @@
 // fan_out_recorder.h — one core::Recorder that hands every report to several sinks in order
-// (Prometheus, the history store), so front-ends and core see a single recorder.
+// (Prometheus, the history store), so front-ends and core see a single recorder. Every
+// Recorder method is forwarded: one left out here would be silently dropped (the base class's
+// defaults do nothing) — fan_out_test checks each.
 //
 // Input: core's reports. Thread-safety: as safe as its sinks (each must be thread-safe); the
 // sink list is fixed at construction. Errors: none of its own; sinks must not throw.
@@ -36,6 +38,15 @@ class FanOutRecorder final : public core::Recorder {
   }
   void receivedChain(const core::received::ChainObservation& chain) override {
     for (auto* s : sinks_) s->receivedChain(chain);
+  }
+  void messageVerified(core::Source source, const core::auth::AuthVerdicts& verdicts) override {
+    for (auto* s : sinks_) s->messageVerified(source, verdicts);
+  }
+  void verificationDropped(core::Source source) override {
+    for (auto* s : sinks_) s->verificationDropped(source);
+  }
+  void authenticationResultsIgnored(core::Source source, std::size_t fields) override {
+    for (auto* s : sinks_) s->authenticationResultsIgnored(source, fields);
   }
 
  private:

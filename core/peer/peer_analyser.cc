@@ -60,4 +60,14 @@ void PeerAnalyser::downgradeSuspected(const DowngradeSuspicion& suspicion) {
   downstream_.downgradeSuspected(suspicion);
 }
 
+void PeerAnalyser::messageVerified(Source source, const auth::AuthVerdicts& verdicts) {
+  downstream_.messageVerified(source, verdicts);
+}
+
+void PeerAnalyser::verificationDropped(Source source) { downstream_.verificationDropped(source); }
+
+void PeerAnalyser::authenticationResultsIgnored(Source source, std::size_t fields) {
+  downstream_.authenticationResultsIgnored(source, fields);
+}
+
 }  // namespace mailsec::core::peer

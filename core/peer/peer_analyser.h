@@ -33,6 +33,9 @@ class PeerAnalyser final : public Recorder {
   void inputError(Source source, InputErrorKind kind) override;
   void internalError(Component component) override;
   void downgradeSuspected(const DowngradeSuspicion& suspicion) override;
+  void messageVerified(Source source, const auth::AuthVerdicts& verdicts) override;
+  void verificationDropped(Source source) override;
+  void authenticationResultsIgnored(Source source, std::size_t fields) override;
   // Received chains carry no peer identity: passed on unchanged (issue 3).
   void receivedChain(const received::ChainObservation& chain) override {
     downstream_.receivedChain(chain);
