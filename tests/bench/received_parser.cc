@@ -18,6 +18,7 @@
 #include "core/received/chain_tracker.h"
 #include "core/received/message_analysis.h"
 #include "core/received/received_parser.h"
+#include "tests/unit/fakes/null_recorder.h"
 
 namespace {
 
@@ -63,17 +64,6 @@ const std::vector<std::string>& messages() {
   static const std::vector<std::string> out = filesIn("messages");
   return out;
 }
-
-class NullRecorder final : public mailsec::core::Recorder {
- public:
-  void sessionClosed(const mailsec::core::SessionSummary&) override {}
-  void messageReceived(const mailsec::core::MessageSummary&) override {}
-  void unknownCommand(mailsec::core::Source, mailsec::core::UnknownCommandSignature) override {}
-  void inputError(mailsec::core::Source, mailsec::core::InputErrorKind) override {}
-  void internalError(mailsec::core::Component) override {}
-  void receivedChain(const ChainObservation& chain) override { hops += chain.hops.size(); }
-  std::size_t hops = 0;
-};
 
 void BM_ParseReceived(benchmark::State& state) {
   const auto& values = receivedValues();
@@ -128,7 +118,7 @@ void BM_MilterChain(benchmark::State& state) {
       }
     }
   }
-  NullRecorder recorder;
+  mailsec::testing::NullRecorder recorder;
   ReceivedChainTracker tracker(mailsec::core::Source::kMilter, recorder);
   LiveSession live;
   live.client_addr = "192.0.2.7";

@@ -9,21 +9,9 @@
 
 #include "core/received/chain_tracker.h"
 #include "core/received/received_parser.h"
-
-namespace {
+#include "tests/unit/fakes/null_recorder.h"
 
 using namespace mailsec::core::received;
-
-class NullRecorder final : public mailsec::core::Recorder {
- public:
-  void sessionClosed(const mailsec::core::SessionSummary&) override {}
-  void messageReceived(const mailsec::core::MessageSummary&) override {}
-  void unknownCommand(mailsec::core::Source, mailsec::core::UnknownCommandSignature) override {}
-  void inputError(mailsec::core::Source, mailsec::core::InputErrorKind) override {}
-  void internalError(mailsec::core::Component) override {}
-};
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view value(reinterpret_cast<const char*>(data), size);
@@ -37,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (hop.tls == HopTls::kTrue && hop.tls_evidence == TlsEvidence::kNone) __builtin_trap();
   if (hop.tls != HopTls::kUnknown && hop.tls_evidence == TlsEvidence::kNone) __builtin_trap();
 
-  NullRecorder recorder;
+  mailsec::testing::NullRecorder recorder;
   ReceivedChainTracker tracker(mailsec::core::Source::kMilter, recorder);
   tracker.messageStarted();
   tracker.header("Received", value);
