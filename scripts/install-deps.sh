@@ -20,6 +20,9 @@ packages=(
   python3 openssl curl iproute2 procps psmisc
   # promtool test rules and the end-to-end alert test (a real Prometheus)
   prometheus
+  # the Debian package (scripts/build-deb.sh, scripts/test-deb.sh): Debian's build tools,
+  # scdoc for the man pages, lintian, and systemd-analyze to verify the units offline
+  debhelper devscripts lintian dpkg-dev fakeroot scdoc systemd
   # the real MTA and SMTP clients the integration tests drive
   postfix swaks libnet-ssleay-perl libio-socket-ssl-perl
   # Sendmail for the integration tests is never installed (it conflicts with postfix): the
