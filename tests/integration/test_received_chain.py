@@ -3,7 +3,9 @@ real MTA — Sendmail 8.17 from Debian's packages, unpacked into a private prefi
 Postfix with mailsec-milter, which counts every hop (the one Sendmail's Received header
 describes, the live hop into Postfix from the session's macros, and whatever the message
 carried); mailsec-inspect --json on the message Postfix delivered shows the same hops, Postfix's
-own Received header being the inbound one there."""
+own Received header being the inbound one there. The MTAs share 127.0.0.1, so those hops are
+not judged; a judged path (all_tls, and cleartext at the inbound hop) is shown straight to
+Postfix with a documentation client address presented through XCLIENT."""
 import json
 import os
 import re
@@ -200,6 +202,44 @@ class RelayedThroughSendmail(unittest.TestCase):
         self.assertEqual(got["path"], "cleartext_hop")
         self.assertEqual(got["first_cleartext"], "relay")
         self.assertEqual(got["origin"]["protocol"], "MAPI")
+
+    def test_judged_inbound_hop_through_xclient(self):
+        # Straight to Postfix, presenting a documentation address through XCLIENT so the live
+        # hop is not over loopback and is judged: a message whose one carried hop (a real
+        # Postfix TLS 1.3 header) is encrypted, over TLS 1.3 → all_tls; the same in cleartext
+        # → the first cleartext hop is the inbound one.
+        carried = os.path.join(DATA_DIR, "headers", "postfix-tls13-no-client-cert.txt")
+        with open(carried, "rb") as f:
+            message = f.read() + b"Subject: one TLS hop\r\n\r\nhello\r\n"
+        path = self.save(message, "one-tls-hop.eml")
+        before, after, delivered = self.relay(port=self.stack.mx_port, data=path,
+                                              tls13_suite="TLS_AES_128_GCM_SHA256",
+                                              xclient_addr="192.0.2.50",
+                                              xclient_name="[UNAVAILABLE]")
+        self.assert_family(before, after, "mailsec_received_hops_total", {
+            labels(position="origin", protocol="ESMTPS", tls="true"): 1,
+            labels(position="inbound", protocol="ESMTPS", tls="true"): 1,
+        })
+        self.assert_family(before, after, "mailsec_message_paths_total",
+                           {labels(path="all_tls"): 1})
+        got = inspect_json(self.save(delivered, "one-tls-hop-delivered.eml"))
+        self.assertEqual([(h["from_ip"], h["tls_version"], h["loopback"]) for h in got["hops"]],
+                         [("192.0.2.50", "TLSv1.3", False), ("96.47.72.81", "TLSv1.3", False)])
+        self.assertEqual(got["path"], "all_tls")
+
+        before, after, delivered = self.relay(port=self.stack.mx_port, data=path,
+                                              xclient_addr="192.0.2.51",
+                                              xclient_name="[UNAVAILABLE]")
+        self.assert_family(before, after, "mailsec_received_hops_total", {
+            labels(position="origin", protocol="ESMTPS", tls="true"): 1,
+            labels(position="inbound", protocol="ESMTP", tls="false"): 1,
+        })
+        self.assert_family(before, after, "mailsec_message_paths_total",
+                           {labels(path="cleartext_hop"): 1})
+        self.assert_family(before, after, "mailsec_message_first_cleartext_hops_total",
+                           {labels(position="inbound"): 1})
+        got = inspect_json(self.save(delivered, "one-tls-hop-cleartext.eml"))
+        self.assertEqual(got["first_cleartext"], "inbound")
 
     def test_hostile_headers_counted_and_delivered(self):
         # Straight to Postfix (Sendmail refuses more than 25 hops): 150 Received headers, over
