@@ -39,6 +39,19 @@ CREATE TABLE IF NOT EXISTS downgrades (
   PRIMARY KEY (day, peer_domain, peer_source, signal, source)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS session_rollups_peer ON session_rollups (peer_domain, day);
+CREATE TABLE IF NOT EXISTS auth_rollups (
+  day TEXT NOT NULL, source TEXT NOT NULL, verdict_source TEXT NOT NULL,
+  spf TEXT NOT NULL, spf_error TEXT NOT NULL, dkim TEXT NOT NULL, dmarc TEXT NOT NULL,
+  dmarc_policy TEXT NOT NULL, auth_method TEXT NOT NULL,
+  messages INTEGER NOT NULL,
+  PRIMARY KEY (day, source, verdict_source, spf, spf_error, dkim, dmarc, dmarc_policy,
+               auth_method)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS path_rollups (
+  day TEXT NOT NULL, source TEXT NOT NULL, path TEXT NOT NULL,
+  messages INTEGER NOT NULL,
+  PRIMARY KEY (day, source, path)
+) WITHOUT ROWID;
 )sql";
 
 // A prepared statement, finalised on scope exit.
@@ -102,6 +115,8 @@ bool parseDay(const std::string& text, Day& out) {
 void Batch::merge(const Batch& other) {
   for (const auto& [k, v] : other.sessions) sessions[k] += v;
   for (const auto& [k, v] : other.messages) messages[k] += v;
+  for (const auto& [k, v] : other.auth) auth[k] += v;
+  for (const auto& [k, v] : other.paths) paths[k] += v;
   for (const auto& [k, v] : other.downgrades) {
     auto [it, inserted] = downgrades.try_emplace(k, v);
     if (inserted) continue;
@@ -204,7 +219,9 @@ Store Store::open(const std::string& path, Mode mode, int busy_timeout_ms,
   // synchronous=NORMAL is durable at each checkpoint and never corrupts on power loss.
   if (auto e = store.exec("PRAGMA journal_mode=WAL")) return failed(std::move(*e));
   if (auto e = store.exec("PRAGMA synchronous=NORMAL")) return failed(std::move(*e));
-  if (user_version == 0) {
+  // Every CREATE is IF NOT EXISTS: a version-1 file from before auth_rollups and path_rollups
+  // gets them too.
+  if (user_version == 0 || user_version == kSchemaVersion) {
     if (auto e = store.exec("BEGIN IMMEDIATE")) return failed(std::move(*e));
     if (auto e = store.exec(kSchema)) {
       store.exec("ROLLBACK");
@@ -216,7 +233,7 @@ Store Store::open(const std::string& path, Mode mode, int busy_timeout_ms,
       store.exec("ROLLBACK");
       return failed(std::move(*e));
     }
-  } else if (user_version != kSchemaVersion) {
+  } else {
     return failed(StoreError{StoreErrorKind::kOpen, "store " + path + ": unknown schema version " +
                                                         std::to_string(user_version) +
                                                         " (newer mailsec?)"});
@@ -291,6 +308,38 @@ std::optional<StoreError> Store::write(const Batch& batch) {
       if (const int rc = s.run(); rc != SQLITE_OK) return abort(fail(rc, "write downgrades"));
     }
   }
+  {
+    Statement s(db_,
+                "INSERT INTO auth_rollups VALUES (?,?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE "
+                "SET messages = messages + excluded.messages");
+    if (s.prepared() != SQLITE_OK) return abort(fail(s.prepared(), "prepare auth upsert"));
+    for (const auto& [k, n] : batch.auth) {
+      s.text(1, dayText(k.day));
+      s.text(2, k.source);
+      s.text(3, k.verdict_source);
+      s.text(4, k.spf);
+      s.text(5, k.spf_error);
+      s.text(6, k.dkim);
+      s.text(7, k.dmarc);
+      s.text(8, k.dmarc_policy);
+      s.text(9, k.auth_method);
+      s.integer(10, static_cast<std::int64_t>(n));
+      if (const int rc = s.run(); rc != SQLITE_OK) return abort(fail(rc, "write auth"));
+    }
+  }
+  {
+    Statement s(db_,
+                "INSERT INTO path_rollups VALUES (?,?,?,?) ON CONFLICT DO UPDATE SET messages = "
+                "messages + excluded.messages");
+    if (s.prepared() != SQLITE_OK) return abort(fail(s.prepared(), "prepare path upsert"));
+    for (const auto& [k, n] : batch.paths) {
+      s.text(1, dayText(k.day));
+      s.text(2, k.source);
+      s.text(3, k.path);
+      s.integer(4, static_cast<std::int64_t>(n));
+      if (const int rc = s.run(); rc != SQLITE_OK) return abort(fail(rc, "write paths"));
+    }
+  }
   if (const int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr); rc != SQLITE_OK) {
     return abort(fail(rc, "commit"));
   }
@@ -302,7 +351,8 @@ std::optional<StoreError> Store::prune(Day first_kept) {
   const std::string day = dayText(first_kept);
   for (const char* sql :
        {"DELETE FROM session_rollups WHERE day < ?", "DELETE FROM message_rollups WHERE day < ?",
-        "DELETE FROM downgrades WHERE day < ?"}) {
+        "DELETE FROM downgrades WHERE day < ?", "DELETE FROM auth_rollups WHERE day < ?",
+        "DELETE FROM path_rollups WHERE day < ?"}) {
     Statement s(db_, sql);
     if (s.prepared() != SQLITE_OK) return fail(s.prepared(), "prepare prune");
     s.text(1, day);

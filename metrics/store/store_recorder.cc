@@ -36,6 +36,43 @@ MessageKey StoreRecorder::messageKey(const core::MessageSummary& m, Day day) {
   return k;
 }
 
+AuthKey StoreRecorder::authKey(core::Source source, const core::auth::AuthVerdicts& v, Day day) {
+  AuthKey k;
+  k.day = day;
+  k.source = toLabel(source);
+  k.verdict_source = toLabel(v.source);
+  k.spf = v.spf ? std::string(toLabel(v.spf->result)) : "none";
+  k.spf_error = v.spf ? std::string(toLabel(v.spf->error)) : "none";
+  k.dkim = "none";
+  for (const auto& d : v.dkim) {
+    if (d.result == core::auth::DkimResult::kPass) {
+      k.dkim = toLabel(d.result);
+      break;
+    }
+    if (k.dkim == "none") k.dkim = toLabel(d.result);
+  }
+  k.dmarc = v.dmarc ? std::string(toLabel(v.dmarc->result)) : "none";
+  k.dmarc_policy = v.dmarc ? std::string(toLabel(v.dmarc->policy)) : "absent";
+  k.auth_method = toLabel(core::auth::authMethod(v));
+  return k;
+}
+
+void StoreRecorder::messageVerified(core::Source source, const core::auth::AuthVerdicts& verdicts) {
+  StoreEvent e;
+  e.kind = StoreEvent::Kind::kAuth;
+  e.auth = authKey(source, verdicts, today(clock_()));
+  writer_.enqueue(std::move(e));
+}
+
+void StoreRecorder::receivedChain(const core::received::ChainObservation& chain) {
+  StoreEvent e;
+  e.kind = StoreEvent::Kind::kPath;
+  e.path.day = today(clock_());
+  e.path.source = toLabel(chain.source);
+  e.path.path = toLabel(chain.path);
+  writer_.enqueue(std::move(e));
+}
+
 void StoreRecorder::sessionClosed(const core::SessionSummary& session) {
   StoreEvent e;
   e.kind = StoreEvent::Kind::kSession;

@@ -23,10 +23,15 @@ class StoreRecorder final : public core::Recorder {
   void inputError(core::Source, core::InputErrorKind) override {}
   void internalError(core::Component) override {}
   void downgradeSuspected(const core::DowngradeSuspicion& suspicion) override;
+  void messageVerified(core::Source source, const core::auth::AuthVerdicts& verdicts) override;
+  void receivedChain(const core::received::ChainObservation& chain) override;
 
   // The rows one observation adds to (public for tests and for policyd's own use).
   static SessionKey sessionKey(const core::SessionSummary& session, Day day);
   static MessageKey messageKey(const core::MessageSummary& message, Day day);
+  // DKIM is one column: pass when any signature passed, else the first signature's result,
+  // "none" without signatures; SPF and DMARC "none" when not evaluated.
+  static AuthKey authKey(core::Source source, const core::auth::AuthVerdicts& verdicts, Day day);
 
  private:
   Day today(std::int64_t now) const;

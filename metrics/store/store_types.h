@@ -75,6 +75,28 @@ struct DowngradeKey {
   bool operator<(const DowngradeKey& o) const { return tie() < o.tie(); }
 };
 
+// One row of auth_rollups (messages by their verdicts, per day; the verdicts reach the
+// recorder without the message's peer, so this table has no peer columns).
+struct AuthKey {
+  Day day = 0;
+  std::string source, verdict_source, spf, spf_error, dkim, dmarc, dmarc_policy, auth_method;
+
+  auto tie() const {
+    return std::tie(day, source, verdict_source, spf, spf_error, dkim, dmarc, dmarc_policy,
+                    auth_method);
+  }
+  bool operator<(const AuthKey& o) const { return tie() < o.tie(); }
+};
+
+// One row of path_rollups (messages by the protection of their Received path, per day).
+struct PathKey {
+  Day day = 0;
+  std::string source, path;
+
+  auto tie() const { return std::tie(day, source, path); }
+  bool operator<(const PathKey& o) const { return tie() < o.tie(); }
+};
+
 struct DowngradeCount {
   std::uint64_t count = 0;
   std::int64_t first_seen = 0;  // Unix seconds
@@ -86,9 +108,13 @@ struct Batch {
   std::map<SessionKey, std::uint64_t> sessions;
   std::map<MessageKey, std::uint64_t> messages;
   std::map<DowngradeKey, DowngradeCount> downgrades;
+  std::map<AuthKey, std::uint64_t> auth;
+  std::map<PathKey, std::uint64_t> paths;
 
-  bool empty() const { return sessions.empty() && messages.empty() && downgrades.empty(); }
-  std::size_t rows() const { return sessions.size() + messages.size() + downgrades.size(); }
+  bool empty() const { return rows() == 0; }
+  std::size_t rows() const {
+    return sessions.size() + messages.size() + downgrades.size() + auth.size() + paths.size();
+  }
   void merge(const Batch& other);
 };
 

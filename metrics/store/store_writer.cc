@@ -99,6 +99,12 @@ void StoreWriter::flush() {
       case StoreEvent::Kind::kMessage:
         pending_.messages[std::move(e.message)] += 1;
         break;
+      case StoreEvent::Kind::kAuth:
+        pending_.auth[std::move(e.auth)] += 1;
+        break;
+      case StoreEvent::Kind::kPath:
+        pending_.paths[std::move(e.path)] += 1;
+        break;
       case StoreEvent::Kind::kDowngrade: {
         auto [it, inserted] = pending_.downgrades.try_emplace(std::move(e.downgrade),
                                                               DowngradeCount{1, e.time, e.time});

@@ -44,10 +44,18 @@ struct WriterOptions {
 
 // One observation on its way to the store.
 struct StoreEvent {
-  enum class Kind : std::uint8_t { kSession, kMessage, kDowngrade } kind = Kind::kSession;
+  enum class Kind : std::uint8_t {
+    kSession,
+    kMessage,
+    kDowngrade,
+    kAuth,
+    kPath
+  } kind = Kind::kSession;
   SessionKey session;
   MessageKey message;
   DowngradeKey downgrade;
+  AuthKey auth;
+  PathKey path;
   std::int64_t time = 0;  // Unix seconds (downgrades' first/last seen)
 };
 

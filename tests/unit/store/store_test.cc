@@ -279,6 +279,45 @@ TEST_F(StoreTest, RecorderRowsAndDowngrades) {
   EXPECT_TRUE(rows.empty()) << "--since after the day";
 }
 
+TEST_F(StoreTest, VerdictsAndPathsArePerDayRollups) {
+  StoreWriter w(options(), health_, clock_);
+  ASSERT_FALSE(w.open());
+  StoreRecorder r(w, clock_);
+  core::auth::AuthVerdicts v;
+  v.spf = core::auth::SpfVerdict{core::auth::SpfResult::kPass, core::auth::SpfError::kNone,
+                                 core::auth::SpfIdentity::kMailFrom, "example.com"};
+  v.dkim.push_back({core::auth::DkimResult::kFail, core::auth::DkimReason::kBodyHashMismatch,
+                    core::auth::DkimAlgorithm::kRsaSha256, "example.com", 2048});
+  v.dkim.push_back({core::auth::DkimResult::kPass, core::auth::DkimReason::kNone,
+                    core::auth::DkimAlgorithm::kRsaSha256, "example.com", 2048});
+  const auto key = StoreRecorder::authKey(core::Source::kMilter, v, kToday);
+  EXPECT_EQ(key.dkim, "pass") << "any signature that passed";
+  EXPECT_EQ(key.spf, "pass");
+  EXPECT_EQ(key.dmarc, "none");
+  EXPECT_EQ(key.dmarc_policy, "absent");
+  EXPECT_EQ(key.auth_method, "dkim_and_spf");
+  r.messageVerified(core::Source::kMilter, v);
+  r.messageVerified(core::Source::kMilter, v);
+  core::received::ChainObservation chain;
+  chain.path = core::received::PathClass::kCleartextHop;
+  r.receivedChain(chain);
+  w.flushNow();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  const auto number = [db](const char* sql) {
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &s, nullptr), SQLITE_OK) << sql;
+    const auto n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
+    sqlite3_finalize(s);
+    return n;
+  };
+  EXPECT_EQ(number("SELECT sum(messages) FROM auth_rollups WHERE auth_method='dkim_and_spf' "
+                   "AND day='2024-10-04'"),
+            2);
+  EXPECT_EQ(number("SELECT sum(messages) FROM path_rollups WHERE path='cleartext_hop'"), 1);
+  sqlite3_close(db);
+}
+
 TEST_F(StoreTest, ReadOnlyOpenOfAForeignFileFails) {
   { std::ofstream empty(path_); }
   std::optional<StoreError> error;
