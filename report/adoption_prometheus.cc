@@ -98,6 +98,16 @@ std::string sel(const std::string& source, const std::string& extra = "") {
   return s + "}";
 }
 
+// What a counter counted in the `seconds` before the evaluation time, summed by `by`.
+// increase() alone misses what a series held at its first sample, so a series born inside the
+// window (a label combination first seen then, a daemon started then) adds that first value.
+std::string windowCount(const std::string& by, const std::string& selector, std::int64_t seconds) {
+  const std::string d = std::to_string(seconds) + "s";
+  const std::string increase = "increase(" + selector + "[" + d + "])";
+  return "sum by (" + by + ") (" + increase + " + (min_over_time(" + selector + "[" + d +
+         "]) unless " + selector + " offset " + d + ") or " + increase + ")";
+}
+
 }  // namespace
 
 std::string urlEncode(const std::string& text) {
@@ -151,7 +161,6 @@ bool PrometheusSource::month(const std::string& source, MonthData& data, std::st
       std::min<std::int64_t>((lastDay(data.year, data.month) + 1) * kDay, clock_());
   data.source = "Prometheus " + base_ + ", source " + source + ", summed over every instance";
   if (end <= start) return true;  // a month that has not begun: nothing
-  const std::string range = "[" + std::to_string(end - start) + "s]";
 
   // Daily inbound shares: one instant query per day and family (increase over that day).
   for (DayNumber day = firstDay(data.year, data.month); day <= lastDay(data.year, data.month);
@@ -164,8 +173,8 @@ bool PrometheusSource::month(const std::string& source, MonthData& data, std::st
     for (const bool sessions : {true, false}) {
       Counts c;
       const std::string family = sessions ? "mailsec_sessions_total" : "mailsec_messages_total";
-      if (!instant("sum by (tls) (increase(" + family + sel(source, "port_class=\"mx\"") + "[" +
-                       std::to_string(at - static_cast<std::int64_t>(day) * kDay) + "s]))",
+      if (!instant(windowCount("tls", family + sel(source, "port_class=\"mx\""),
+                               at - static_cast<std::int64_t>(day) * kDay),
                    at, {"tls"}, c, error)) {
         return false;
       }
@@ -270,8 +279,7 @@ bool PrometheusSource::month(const std::string& source, MonthData& data, std::st
     for (const auto& b : q.by) by += (by.empty() ? "" : ", ") + b;
     auto& dist = data.dists[q.dist];
     dist.denominator = q.denominator;
-    if (!instant("sum by (" + by + ") (increase(" + q.family +
-                     sel(q.by_source ? source : "", q.extra) + range + "))",
+    if (!instant(windowCount(by, q.family + sel(q.by_source ? source : "", q.extra), end - start),
                  end, q.by, dist.counts, error)) {
       return false;
     }
@@ -288,8 +296,7 @@ bool PrometheusSource::load(std::string& source, MonthData& current, MonthData& 
     const std::int64_t end =
         std::min<std::int64_t>((lastDay(current.year, current.month) + 1) * kDay, clock_());
     if (end > start &&
-        !instant("sum by (source) (increase(mailsec_sessions_total{port_class=\"mx\"}[" +
-                     std::to_string(end - start) + "s]))",
+        !instant(windowCount("source", "mailsec_sessions_total{port_class=\"mx\"}", end - start),
                  end, {"source"}, by_source, error)) {
       return false;
     }

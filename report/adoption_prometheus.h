@@ -1,8 +1,10 @@
 // adoption_prometheus.h — the monthly report's data from a Prometheus that scrapes a fleet of
 // MTAs: each table is one PromQL query over mailsec's families (docs/metrics.md), summed over
 // every instance, evaluated at the month's end (or now, for the running month); the daily
-// STARTTLS share is a range query with a one-day step. Prometheus keeps no per-domain counts and
-// no per-peer events, so those tables say so.
+// STARTTLS share is one query per day. A window's count is increase() plus the first value of
+// series born inside the window (increase() alone misses it). Prometheus keeps no per-domain
+// counts and no per-peer events, so those tables say so. Counts are as exact as Prometheus's
+// extrapolation (rounded to whole sessions) and its retention allow.
 //
 // Input: the operator's URL (plain http://); Prometheus's answers are untrusted JSON: parsed
 // with jsoncpp, anything unexpected is an error, label values are kept as data. Thread-safety:
