@@ -20,7 +20,7 @@ from fixtures import (PolicydStack, deltas, new_workdir, postfix_policyd_setting
                       remove_workdir)
 from harness.metrics import labels
 from harness.pki import TestPki
-from harness.smtp import swaks
+from harness.smtp import raw_session, swaks
 
 P = "policyd"
 TEST_MAIN_CF = {
@@ -100,6 +100,29 @@ class PolicydCase(unittest.TestCase):
 
 class DelayedReject(PolicydCase):
     """The packaged snippet as it is: client and end-of-data lists, smtpd_delay_reject=yes."""
+
+    def test_two_messages_in_one_session_count_twice(self):
+        # Postfix's `instance` changes per MAIL transaction, not per session.
+        stack = self.stack
+        m0, p0 = stack.scrape(), stack.scrape_policyd()
+        delivered = stack.mta.delivered()
+        message = [b"MAIL FROM:<sender@example.org>", b"RCPT TO:<user@mailsec.test>", b"DATA",
+                   b"Subject: one of two\r\n\r\nbody\r\n."]
+        replies = raw_session(self.mx_port, [b"EHLO client.mailsec.test", *message, *message,
+                                             b"QUIT"])
+        # EHLO, then MAIL, RCPT, DATA, end of data twice, then QUIT.
+        self.assertEqual([r[:3] for r in replies[1:]],
+                         [b"250", *[b"250", b"250", b"354", b"250"] * 2, b"221"])
+        stack.mta.wait_delivered(delivered + 2)
+        m1 = stack.wait_sessions(m0, 1)
+        p1 = stack.wait_policyd_sessions(p0, 1)
+        for scrape0, scrape1, source in ((m0, m1, "milter"), (p0, p1, P)):
+            self.assert_deltas(scrape0, scrape1, "mailsec_sessions_total",
+                               {labels(source=source, port_class="mx", tls="false"): 1})
+            self.assert_deltas(scrape0, scrape1, "mailsec_messages_total",
+                               {labels(source=source, port_class="mx", tls="false"): 2})
+        self.assert_deltas(p0, p1, "mailsec_policyd_requests_total", {
+            labels(protocol_state="rcpt"): 2, labels(protocol_state="end_of_message"): 2})
 
     def test_exact_counts_for_known_matrix_and_agreement_with_the_milter(self):
         m0, m1, p0, p1 = self.run_matrix()
