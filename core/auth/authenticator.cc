@@ -110,7 +110,15 @@ AuthVerdicts MessageVerification::finish() {
   AuthVerdicts verdicts;
   verdicts.source = VerdictSource::kVerified;
   Resolver& resolver = authenticator_.resolver();
-  verdicts.spf = checkSpf(resolver, envelope_, verdicts.records);
+  if (!spfClientUsable(envelope_.client_address)) {
+    verdicts.spf.reset();  // no usable client address, or loopback: SPF is not evaluated
+  } else if (options.contain_spf) {
+    SpfSandboxResult contained = checkSpfContained(resolver, envelope_, verdicts.records);
+    if (contained.contained_failure) authenticator_.recorder().internalError(Component::kCore);
+    verdicts.spf = std::move(contained.verdict);
+  } else {
+    verdicts.spf = checkSpf(resolver, envelope_, verdicts.records);
+  }
   if (dkim_) {
     verdicts.dkim = dkim_->finish(verdicts.records);
     dkim_.reset();

@@ -34,6 +34,7 @@
 #include "core/auth/dkim_verifier.h"
 #include "core/auth/dmarc_verifier.h"
 #include "core/auth/resolver.h"
+#include "core/auth/spf_sandbox.h"
 #include "core/auth/spf_verifier.h"
 #include "core/auth/verdicts.h"
 #include "core/auth/verification_pool.h"
@@ -47,6 +48,9 @@ struct AuthenticatorOptions {
   std::vector<std::string> trusted_authserv_ids;
   std::string public_suffix_list = kPublicSuffixList;
   DkimLimits dkim_limits;
+  // Run libspf2 in a forked, unprivileged child per check (spf_sandbox.h). Off only for
+  // measurements of the in-process cost.
+  bool contain_spf = true;
 };
 
 inline constexpr std::size_t kMaxAuthResultsFields = 32;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 
 extern "C" {
@@ -165,6 +166,24 @@ SPF_dns_rr_t* lookup(SPF_dns_server_t* server, const char* domain, ns_type type,
   return rr;
 }
 
+// Explanations (exp=) are for rejections, which mailsec never makes. Answering them here keeps
+// libspf2 from fetching the exp= target's TXT record and compiling and expanding it as a macro
+// string — sender-controlled input to the code where the fuzzer found a stack overflow
+// (docs/auth.md).
+SPF_errcode_t noExplanation(SPF_server_t* /*server*/, const char* /*domain*/, char** buffer,
+                            size_t* length) {
+  if (buffer == nullptr || length == nullptr) return SPF_E_INTERNAL_ERROR;
+  if (*buffer == nullptr || *length == 0) {
+    char* fresh = static_cast<char*>(std::malloc(1));
+    if (fresh == nullptr) return SPF_E_NO_MEMORY;
+    std::free(*buffer);
+    *buffer = fresh;
+    *length = 1;
+  }
+  (*buffer)[0] = '\0';
+  return SPF_E_SUCCESS;
+}
+
 // libspf2 logs to stderr by default, and its error handler abort()s; everything it reports
 // is peer-triggered detail we count instead.
 void silent(const char*, int, const char*) {}
@@ -175,6 +194,9 @@ bool quietLibspf2() {
   SPF_debug_handler = silent;
   return true;
 }
+
+// At load time, before any thread (or a sandbox child, spf_sandbox.h) exists.
+[[maybe_unused]] const bool g_libspf2_quiet = quietLibspf2();
 
 SpfResult resultOf(SPF_result_t result) {
   switch (result) {
@@ -281,6 +303,16 @@ std::string lowered(std::string_view text) {
 
 }  // namespace
 
+bool spfClientUsable(std::string_view client_address) {
+  const std::string text(client_address);
+  in_addr v4{};
+  in6_addr v6{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) != 127;
+  if (inet_pton(AF_INET6, text.c_str(), &v6) != 1) return false;
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) return v6.s6_addr[12] != 127;
+  return !IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
 std::string mailboxDomain(std::string_view mailbox) {
   const auto at = mailbox.rfind('@');
   if (at == std::string_view::npos) return "";
@@ -309,9 +341,6 @@ bool plausibleDomain(std::string_view domain) {
 
 std::optional<SpfVerdict> checkSpf(Resolver& resolver, const SpfRequest& request,
                                    std::vector<RecordFetch>& records) {
-  static const bool quiet = quietLibspf2();
-  (void)quiet;
-
   in_addr v4{};
   in6_addr v6{};
   bool is_v4 = inet_pton(AF_INET, request.client_address.c_str(), &v4) == 1;
@@ -360,6 +389,7 @@ std::optional<SpfVerdict> checkSpf(Resolver& resolver, const SpfRequest& request
   SPF_dns_server_t layer{};
   layer.destroy = nullptr;  // ours; SPF_server_free leaves it alone
   layer.lookup = lookup;
+  layer.get_exp = noExplanation;
   layer.name = "mailsec";
   layer.hook = &context;
 
@@ -369,6 +399,10 @@ std::optional<SpfVerdict> checkSpf(Resolver& resolver, const SpfRequest& request
     verdict.error = SpfError::kOther;
     return verdict;
   }
+  // The default explanation expands %{S} (the local part) and more: a constant instead.
+  SPF_response_t* explanation_errors = nullptr;
+  SPF_server_set_explanation(server, "mailsec", &explanation_errors);
+  if (explanation_errors != nullptr) SPF_response_free(explanation_errors);
   SPF_request_t* spf_request = SPF_request_new(server);
   SPF_response_t* response = nullptr;
   const std::string env_from = local_part + "@" + domain;

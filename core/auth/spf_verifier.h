@@ -44,6 +44,9 @@ inline constexpr std::chrono::seconds kSpfCheckBudget{10};
 std::optional<SpfVerdict> checkSpf(Resolver& resolver, const SpfRequest& request,
                                    std::vector<RecordFetch>& records);
 
+// Whether `client_address` is one SPF can be evaluated for (an IP address, not loopback).
+bool spfClientUsable(std::string_view client_address);
+
 // The domain part of a mailbox (after the last '@'), lower-cased, without a trailing dot;
 // "" when none. Exposed for DMARC alignment and tests.
 std::string mailboxDomain(std::string_view mailbox);
