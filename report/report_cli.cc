@@ -75,7 +75,7 @@ int printDowngrades(metrics::store::Store& store, metrics::store::Day since, std
 
 std::string reportUsage() {
   return R"(usage: mailsec-report --downgrades [--since YYYY-MM-DD] [--store PATH] [--config PATH]
-       mailsec-report --month YYYY-MM [--out DIR] [--format LIST] [--top N]
+       mailsec-report --month YYYY-MM|last [--out DIR] [--format LIST] [--top N]
                       [--source milter|policyd] [--store PATH | --prometheus URL] [--config PATH]
        mailsec-report --help | --version
 
@@ -84,7 +84,8 @@ Reads mailsec's history store (store.path in the configuration) and prints a rep
 reports:
   --downgrades       peers suspected of a STARTTLS downgrade (a cleartext session from a peer
                      whose history is TLS, a masked or truncated STARTTLS), newest first
-  --month YYYY-MM    the monthly adoption report against the month before: HTML (inline
+  --month YYYY-MM    the monthly adoption report against the month before (--month last:
+                     the previous calendar month, UTC): HTML (inline
                      charts, prints well), Markdown, and CSV and JSON of every table, written
                      as DIR/mailsec-adoption-YYYY-MM.{html,md,json} and -TABLE.csv
 
@@ -160,8 +161,14 @@ int runReport(std::span<const std::string> args, std::ostream& out, std::ostream
   }
   MonthlyOptions monthly;
   if (o.month) {
-    if (!parseMonth(*o.month, monthly.year, monthly.month)) {
-      err << "mailsec-report: --month \"" << *o.month << "\" is not a month (YYYY-MM)\n";
+    if (*o.month == "last") {
+      // The month before the one `now` is in (what a timer on the 1st reports).
+      const std::string today =
+          metrics::store::dayText(static_cast<metrics::store::Day>(now() / 86400));
+      parseMonth(today.substr(0, 7), monthly.year, monthly.month);
+      previousMonth(monthly.year, monthly.month);
+    } else if (!parseMonth(*o.month, monthly.year, monthly.month)) {
+      err << "mailsec-report: --month \"" << *o.month << "\" is not a month (YYYY-MM or last)\n";
       return kExitUsage;
     }
     if (o.format) {

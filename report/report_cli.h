@@ -1,7 +1,7 @@
 // report_cli.h — the mailsec-report command: reads the history store and prints what it holds.
 //
 //   mailsec-report --downgrades [--since YYYY-MM-DD] [--store PATH] [--config PATH]
-//   mailsec-report --month YYYY-MM [--out DIR] [--format LIST] [--top N] [--source NAME]
+//   mailsec-report --month YYYY-MM|last [--out DIR] [--format LIST] [--top N] [--source NAME]
 //                  [--store PATH | --prometheus URL] [--config PATH]
 //   mailsec-report --help | --version
 //

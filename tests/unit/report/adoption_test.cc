@@ -336,6 +336,17 @@ TEST_F(AdoptionStoreTest, CommandWritesEveryFormatOrFailsClearly) {
   EXPECT_NE(err2.str().find("no traffic recorded for 2026-08"), std::string::npos) << err2.str();
   EXPECT_FALSE(std::filesystem::exists(empty_dir));
 
+  // --month last: the month before the clock's (2026-12-01 → 2026-11).
+  std::ostringstream out4, err4;
+  const auto december = [] { return std::int64_t{firstDay(2026, 12)} * 86400 + 60; };
+  const auto last_dir = dir_ / "last";
+  ASSERT_EQ(runReport(std::vector<std::string>{"--month", "last", "--store", path_, "--out",
+                                               last_dir.string(), "--format", "json"},
+                      out4, err4, december),
+            0)
+      << err4.str();
+  EXPECT_EQ(out4.str(), (last_dir / "mailsec-adoption-2026-11.json").string() + "\n");
+
   std::ostringstream out3, err3;
   EXPECT_EQ(runReport(std::vector<std::string>{"--month", "2026-11", "--store",
                                                (dir_ / "missing.sqlite").string()},
