@@ -147,6 +147,11 @@ class StoreAndDowngradeTest(unittest.TestCase):
         out = self.report()
         self.assertEqual(out.returncode, 0, out.stderr)
         self.assertIn("restart-peer.example", out.stdout)
+        # Every message's Received path reached the store through the same chain.
+        db = sqlite3.connect(f"file:{self.store}?mode=ro", uri=True)
+        paths = db.execute("SELECT coalesce(sum(messages), 0) FROM path_rollups").fetchone()[0]
+        db.close()
+        self.assertEqual(paths, 5, "one path per message, 3 before the restart + 2 after")
 
     def test_kill_9_loses_at_most_one_flush_interval(self):
         self.start_milter()
