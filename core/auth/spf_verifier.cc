@@ -372,7 +372,9 @@ std::optional<SpfVerdict> checkSpf(Resolver& resolver, const SpfRequest& request
   }
   // Local parts are peer text that libspf2's macros (%{l}, %{s}) expand: keep them printable.
   for (char& c : local_part) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '@') c = '_';
+    if (static_cast<unsigned char>(c) <= ' ' || static_cast<unsigned char>(c) >= 0x7f || c == '@') {
+      c = '_';
+    }
   }
   if (!plausibleDomain(domain)) {
     verdict.result = SpfResult::kNone;

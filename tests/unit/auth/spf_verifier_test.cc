@@ -177,6 +177,19 @@ TEST(CheckSpf, HostileLocalPartsAndMacros) {
   }
 }
 
+TEST(CheckSpf, ExplanationRecordsAreNeverFetched) {
+  // exp= targets are sender-controlled macro strings (the fuzzer's stack overflow in
+  // SPF_record_compile_macro, docs/auth.md); mailsec never needs an explanation.
+  FakeResolver dns;
+  dns.txt("example.org", {"v=spf1 -all exp=explain.example.org"});
+  dns.txt("explain.example.org", {std::string(600, 'x') + " %{l} %{s}"});
+  std::vector<RecordFetch> records;
+  const auto verdict = checkSpf(dns, {"192.0.2.7", "h.example.net", "a@example.org"}, records);
+  ASSERT_TRUE(verdict);
+  EXPECT_EQ(verdict->result, SpfResult::kFail);
+  for (const auto& [name, type] : dns.asked()) EXPECT_NE(name, "explain.example.org");
+}
+
 TEST(PlausibleDomain, Table) {
   EXPECT_TRUE(plausibleDomain("example.org"));
   EXPECT_TRUE(plausibleDomain("_spf.x-y.example.org"));
