@@ -54,7 +54,9 @@ struct Server::Connection {
   std::string out;       // answers not yet written
   std::size_t sent = 0;  // bytes of `out` already written
   Clock::time_point last_activity;
-  std::optional<Clock::time_point> partial_since;  // an incomplete request arrived then
+  // Since when a request has been incomplete (or, before the first one, since the connection
+  // was accepted); unset between requests.
+  std::optional<Clock::time_point> partial_since;
   bool reading = true;           // false while too many answers wait for the peer to read them
   bool peer_closed = false;      // the peer shut down its side; close once the answers are out
   std::uint32_t registered = 0;  // the epoll interest registered
@@ -226,6 +228,9 @@ void Server::accept(Clock::time_point now) {
     }
     const ConnectionId id = next_id_++;
     auto connection = std::make_unique<Connection>(id, fd, options_.limits, now);
+    // Postfix connects to send a request at once: a connection that sends nothing is held to
+    // the request timeout, not the idle timeout, so silent connections cannot hold every slot.
+    connection->partial_since = now;
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.u64 = id;

@@ -234,6 +234,22 @@ TEST_F(ServerTest, ASlowIncompleteRequestTimesOut) {
             1.0);
 }
 
+TEST_F(ServerTest, AConnectionThatNeverSendsARequestTimesOutLikeASlowOne) {
+  ServerOptions o = loopback();
+  o.request_timeout = 1s;
+  start(std::move(o));
+  Client silent(server_->port());
+  Client active(server_->port());  // one that answered requests is only subject to idling
+  ASSERT_TRUE(active.send(kRequest));
+  EXPECT_EQ(active.read(Server::kAnswer.size()), Server::kAnswer);
+  EXPECT_TRUE(silent.closedByServer());
+  ASSERT_TRUE(active.send(kRequest));
+  EXPECT_EQ(active.read(Server::kAnswer.size()), Server::kAnswer);
+  stop();
+  EXPECT_EQ(catalogue_.policyd_connections_dropped.value(core::ConnectionDrop::kRequestTimeout),
+            1.0);
+}
+
 TEST_F(ServerTest, AClientClosingMidRequestIsCounted) {
   start(loopback());
   {
