@@ -112,6 +112,14 @@ ShareTable shareTable(const TableSpec& spec, const MonthData& current, const Mon
     if (a.count != b.count) return a.count > b.count;
     return a.previous_count > b.previous_count;
   });
+  // Everything under "unknown": nothing was recorded for this dimension, which is not the
+  // same as every peer failing it.
+  const Counts& counts = cur->second.counts;
+  if (t.total != 0 && counts.size() == 1 && counts.begin()->first == Key{"unknown"}) {
+    t.note =
+        "every one is unknown: nothing recorded this dimension (verification off, or "
+        "a source that does not keep it)";
+  }
   return t;
 }
 

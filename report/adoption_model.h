@@ -98,7 +98,7 @@ struct ShareTable {
   std::uint64_t total = 0, previous_total = 0;
   std::vector<ShareRow> rows;  // by count, largest first; then by key
   bool available = false;      // false: the source cannot give it (note says why)
-  std::string note;
+  std::string note;            // also set when every count is "unknown" (nothing recorded)
 };
 
 struct DailyRow {

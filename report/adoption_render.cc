@@ -200,6 +200,7 @@ void htmlShareTable(std::ostringstream& s, const Report& r, const ShareTable& t)
     s << "<p class=\"note\">Nothing counted in either month.</p></section>";
     return;
   }
+  if (!t.note.empty()) s << "<p class=\"note\">" << htmlEscape(t.note) << "</p>";
   s << barChart(t) << "<table><thead><tr>";
   for (const auto& c : t.columns) s << "<th>" << htmlEscape(c) << "</th>";
   s << "<th>count</th><th>share</th><th>" << htmlEscape(r.previous_month)
@@ -411,6 +412,7 @@ std::string renderMarkdown(const Report& r) {
       s << "_Nothing counted in either month._\n";
       continue;
     }
+    if (!t.note.empty()) s << "_" << markdownCell(t.note) << "_\n\n";
     s << "|";
     for (const auto& c : t.columns) s << ' ' << markdownCell(c) << " |";
     s << " count | share | " << r.previous_month << " | change |\n|";
@@ -511,6 +513,7 @@ Json::Value toJson(const Report& r) {
     v["denominator"] = t.denominator;
     v["total"] = Json::UInt64(t.total);
     v["previous_total"] = Json::UInt64(t.previous_total);
+    if (!t.note.empty()) v["note"] = t.note;
     Json::Value rows(Json::arrayValue);
     for (const auto& row : t.rows) {
       Json::Value rv(Json::objectValue);

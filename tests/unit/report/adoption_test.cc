@@ -281,6 +281,13 @@ TEST_F(AdoptionStoreTest, StoreRowsBecomeTheMonthsTables) {
   EXPECT_DOUBLE_EQ(methods.rows[0].share, 5.0 / 8.0);
   EXPECT_FALSE(table(r, Dist::kCipherSuites).available);
   EXPECT_NE(table(r, Dist::kCipherSuites).note.find("--prometheus"), std::string::npos);
+  // Nothing fed the SPF column: one "unknown" row, and a note that says so.
+  const auto& spf = table(r, Dist::kSpfResults);
+  ASSERT_EQ(spf.rows.size(), 1u);
+  EXPECT_EQ(spf.rows[0].key, Key{"unknown"});
+  EXPECT_EQ(spf.rows[0].count, 8u);
+  EXPECT_EQ(spf.note.rfind("every one is unknown", 0), 0u);
+  EXPECT_TRUE(methods.note.empty());
   ASSERT_EQ(r.peers.rows.size(), 2u);
   EXPECT_EQ(r.peers.rows[0].domain, "peer.example");
   EXPECT_EQ(r.peers.rows[0].messages, 6u);
