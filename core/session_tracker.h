@@ -44,6 +44,9 @@ class SessionTracker {
   void messageEnded();
   // The session ended; counts it once. Later calls do nothing.
   void closed();
+  // The front-end's connection ended before any SMTP session began on it (a milter connection
+  // that was only negotiated): nothing is counted, now or later.
+  void abandoned() { closed_ = true; }
 
   bool tls() const { return tls_; }
   PortClass portClass() const { return port_class_; }

@@ -20,6 +20,8 @@ struct GlueState {
 };
 GlueState g_state;  // set once before smfi_main, read-only afterwards
 log::RateLimited g_error_log(10, std::chrono::seconds(60));
+// Whether the last negotiation kept header values' leading space (for reused connections).
+std::atomic<bool> g_last_leading_space{true};
 
 class LibmilterMacros final : public MacroReader {
  public:
@@ -32,6 +34,11 @@ class LibmilterMacros final : public MacroReader {
  private:
   SMFICTX* ctx_;
 };
+
+std::unique_ptr<MilterSession> newSession() {
+  // Each session keeps the configuration snapshot current when it starts.
+  return std::make_unique<MilterSession>(g_state.config, *g_state.recorder, g_state.authenticator);
+}
 
 MilterSession* sessionOf(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi_getpriv(ctx)); }
 
@@ -59,6 +66,17 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
   // Which steps are skipped or unanswered is decided in negotiation.h (a burst of unanswered
   // steps costs 40 ms per message over TCP: read it before changing any callback's reply).
   *want_steps = negotiateSteps(steps, g_state.authenticator != nullptr);
+  // The session starts here, so that it knows what was negotiated; onConnect fills it in.
+  try {
+    auto session = newSession();
+    const bool leading_space = (*want_steps & kHeaderLeadingSpace) != 0;
+    g_last_leading_space.store(leading_space, std::memory_order_relaxed);
+    session->setHeaderLeadingSpaceKept(leading_space);
+    if (smfi_setpriv(ctx, session.get()) == MI_SUCCESS) session.release();
+  } catch (const std::exception& e) {
+    g_state.recorder->internalError(core::Component::kMilter);
+    g_error_log.warning("milter: cannot follow a new connection: ", e.what(), "; mail unaffected");
+  }
   for (const auto& [stage, macros] :
        {std::pair{SMFIM_CONNECT, StageMacros::kConnect}, std::pair{SMFIM_HELO, StageMacros::kHelo},
         std::pair{SMFIM_ENVFROM, StageMacros::kEnvFrom},
@@ -73,10 +91,17 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
 
 sfsistat onConnect(SMFICTX* ctx, char* /*hostname*/, _SOCK_ADDR* address) {
   try {
-    auto session =
-        std::make_unique<MilterSession>(g_state.config, *g_state.recorder, g_state.authenticator);
-    session->connect(LibmilterMacros(ctx), address);
-    if (smfi_setpriv(ctx, session.get()) == MI_SUCCESS) session.release();
+    // The session was created at negotiation (it knows what was negotiated).
+    if (MilterSession* session = sessionOf(ctx)) {
+      session->connect(LibmilterMacros(ctx), address);
+    } else {
+      // A connection the MTA reused for another SMTP session (SMFIC_QUIT_NC): no new
+      // negotiation; the MTA negotiated as it did last time.
+      auto fresh = newSession();
+      fresh->setHeaderLeadingSpaceKept(g_last_leading_space.load(std::memory_order_relaxed));
+      fresh->connect(LibmilterMacros(ctx), address);
+      if (smfi_setpriv(ctx, fresh.get()) == MI_SUCCESS) fresh.release();
+    }
   } catch (const std::exception& e) {
     g_state.recorder->internalError(core::Component::kMilter);
     g_error_log.warning("milter: cannot follow a new session: ", e.what(), "; mail unaffected");

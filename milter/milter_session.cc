@@ -45,6 +45,7 @@ MilterSession::MilterSession(std::shared_ptr<const config::Config> config, core:
       authenticator_(authenticator) {}
 
 void MilterSession::connect(const MacroReader& macros, const sockaddr* address) {
+  connected_ = true;
   core::ConnectFacts facts;
   facts.daemon_name = std::string(macros.get("{daemon_name}"));
   facts.daemon_port = core::parsePort(macros.get("{daemon_port}"));
@@ -96,7 +97,14 @@ void MilterSession::unknownCommand(const MacroReader& macros, std::string_view c
 
 void MilterSession::header(std::string_view name, std::string_view value) {
   received_.header(name, value);
-  if (verification_) verification_->header(name, value);
+  if (!verification_) return;
+  if (header_leading_space_kept_) {
+    verification_->header(name, value);
+    return;
+  }
+  header_value_.assign(" ");
+  header_value_.append(value);
+  verification_->header(name, header_value_);
 }
 
 void MilterSession::body(std::string_view chunk) {
@@ -138,7 +146,12 @@ void MilterSession::abortMessage() {
 
 void MilterSession::close() {
   verification_.reset();
-  tracker_.closed();
+  // A session is created at negotiation; one whose connect never came is no SMTP session.
+  if (connected_) {
+    tracker_.closed();
+  } else {
+    tracker_.abandoned();
+  }
 }
 
 }  // namespace mailsec::milter

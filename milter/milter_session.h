@@ -47,11 +47,22 @@ class MilterSession {
   MilterSession(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
                 core::auth::Authenticator* authenticator = nullptr);
 
+  ~MilterSession() {
+    if (!connected_) tracker_.abandoned();
+  }
+  MilterSession(const MilterSession&) = delete;
+  MilterSession& operator=(const MilterSession&) = delete;
+
   void connect(const MacroReader& macros, const sockaddr* address);
   void helo(const MacroReader& macros, std::string_view helo);
   // `sender`: MAIL FROM's address as libmilter gives it (argv[0]); only its domain is kept.
   void envelopeFrom(const MacroReader& macros, std::string_view sender = {});
   void unknownCommand(const MacroReader& macros, std::string_view command);
+  // Whether the MTA passes header values with their leading whitespace (SMFIP_HDR_LEADSPC was
+  // negotiated). Without it the MTA drops the space after the colon, and DKIM's "simple" header
+  // canonicalization needs it back: the conventional single space is restored for
+  // verification.
+  void setHeaderLeadingSpaceKept(bool kept) { header_leading_space_kept_ = kept; }
   // One header field of the current message (name and value as the MTA passes them).
   void header(std::string_view name, std::string_view value);
   // One chunk of the current message's body (fed to verification; never kept).
@@ -76,6 +87,9 @@ class MilterSession {
   // The current message's verification state: created at MAIL, fed headers and body, handed
   // to the pool at end of message, freed on abort or close.
   std::unique_ptr<core::auth::MessageVerification> verification_;
+  bool header_leading_space_kept_ = false;
+  bool connected_ = false;    // connect() came: close() counts an SMTP session
+  std::string header_value_;  // scratch: a value with its leading space restored
 };
 
 }  // namespace mailsec::milter

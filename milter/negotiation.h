@@ -27,6 +27,9 @@ inline constexpr unsigned long kUnansweredSteps =
     stepFlag(SMFIP_NR_CONN) | stepFlag(SMFIP_NR_HELO) | stepFlag(SMFIP_NR_MAIL) |
     stepFlag(SMFIP_NR_UNKN) | stepFlag(SMFIP_NR_HDR);
 
+// Header values with their leading whitespace (DKIM "simple" canonicalization signs it).
+inline constexpr unsigned long kHeaderLeadingSpace = stepFlag(SMFIP_HDR_LEADSPC);
+
 // The steps to request, given those the MTA offers to skip or leave unanswered (`offered`)
 // and whether message bodies are read (DKIM verification).
 unsigned long negotiateSteps(unsigned long offered, bool read_body);

@@ -63,6 +63,17 @@ TEST(MilterSession, PostfixStarttlsSessionWithVerifiedClientCertificate) {
   EXPECT_TRUE(recorder.messages[0].tls);
 }
 
+TEST(MilterSession, AConnectionOnlyNegotiatedIsNoSession) {
+  // Sessions start at negotiation; one whose MTA went away before CONNECT counts nothing.
+  testing::RecordingRecorder recorder;
+  {
+    MilterSession closed_early(configWithMx(25), recorder);
+    closed_early.close();
+    MilterSession dropped(configWithMx(25), recorder);
+  }
+  EXPECT_TRUE(recorder.sessions.empty());
+}
+
 TEST(MilterSession, TlsSeenOnlyAtMailStillCounts) {
   // A client that sends MAIL straight after STARTTLS, without a second EHLO.
   testing::RecordingRecorder recorder;

@@ -22,12 +22,18 @@ TEST(Negotiation, AnswersDataEndOfHeadersAndBodySoNoBurstIsLeftWithoutAnAnswer) 
 
 TEST(Negotiation, LeavesOnlyStepsFollowedByAnAnsweredOneUnanswered) {
   const unsigned long wanted = negotiateSteps(kAllOffered, /*read_body=*/true);
-  EXPECT_EQ(wanted, kUnansweredSteps | stepFlag(SMFIP_NORCPT));
+  EXPECT_EQ(wanted, kUnansweredSteps | stepFlag(SMFIP_NORCPT) | kHeaderLeadingSpace);
 }
 
 TEST(Negotiation, SkipsTheBodyOnlyWhenNotReadingIt) {
   EXPECT_NE(negotiateSteps(kAllOffered, false) & stepFlag(SMFIP_NOBODY), 0u);
   EXPECT_EQ(negotiateSteps(kAllOffered, true) & stepFlag(SMFIP_NOBODY), 0u);
+}
+
+TEST(Negotiation, KeepsHeaderLeadingSpaceWhenOffered) {
+  // DKIM "simple" header canonicalization signs the space after the colon.
+  EXPECT_NE(negotiateSteps(kAllOffered, true) & kHeaderLeadingSpace, 0u);
+  EXPECT_EQ(negotiateSteps(kAllOffered & ~kHeaderLeadingSpace, true) & kHeaderLeadingSpace, 0u);
 }
 
 TEST(Negotiation, RequestsNothingTheMtaDidNotOffer) {
