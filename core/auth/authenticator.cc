@@ -45,6 +45,11 @@ class VerifyTask final : public VerificationTask {
   void run() override {
     const AuthVerdicts verdicts = message_->finish();
     Recorder& recorder = authenticator_.recorder();
+    if (authenticator_.stopping()) {
+      // Cut short by shutdown: not a verdict about the message.
+      recorder.verificationDropped(authenticator_.source());
+      return;
+    }
     if (message_->ignoredAuthResults() > 0) {
       recorder.authenticationResultsIgnored(authenticator_.source(),
                                             message_->ignoredAuthResults());
@@ -138,11 +143,11 @@ AuthVerdicts MessageVerification::finish() {
 
 Authenticator::Authenticator(Resolver& resolver, Recorder& recorder, Source source,
                              AuthenticatorOptions options)
-    : resolver_(resolver),
+    : guarded_(resolver),
       recorder_(recorder),
       source_(source),
       options_(std::move(options)),
-      dkim_(resolver_),
+      dkim_(guarded_),
       dmarc_(options_.public_suffix_list),
       pool_(options_.workers, options_.queue,
             [this] { recorder_.internalError(Component::kCore); }) {}
@@ -165,8 +170,17 @@ void Authenticator::submit(std::unique_ptr<MessageVerification> message) {
   if (!pool_.trySubmit(task)) recorder_.verificationDropped(source_);
 }
 
+DnsAnswer StoppableResolver::query(std::string_view name, std::uint16_t type) {
+  if (stopped_) {
+    DnsAnswer answer;
+    answer.status = DnsStatus::kTimeout;
+    return answer;
+  }
+  return resolver_.query(name, type);
+}
+
 void Authenticator::stop(std::chrono::milliseconds drain) {
-  const std::size_t left = pool_.stop(drain);
+  const std::size_t left = pool_.stop(drain, [this] { guarded_.stop(); });
   for (std::size_t i = 0; i < left; ++i) recorder_.verificationDropped(source_);
 }
 

@@ -23,6 +23,7 @@
 // internal error); the constructor throws std::runtime_error when a library cannot start.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -88,6 +89,20 @@ class MessageVerification {
   std::size_t ignored_auth_results_ = 0;
 };
 
+// The Resolver the verifiers use: the real one until stop(), then an immediate timeout, so
+// verifications still running at shutdown end at once instead of after their lookups.
+class StoppableResolver final : public Resolver {
+ public:
+  explicit StoppableResolver(Resolver& resolver) : resolver_(resolver) {}
+  DnsAnswer query(std::string_view name, std::uint16_t type) override;
+  void stop() { stopped_ = true; }
+  bool stopped() const { return stopped_; }
+
+ private:
+  Resolver& resolver_;
+  std::atomic<bool> stopped_{false};
+};
+
 class Authenticator {
  public:
   Authenticator(Resolver& resolver, Recorder& recorder, Source source,
@@ -104,7 +119,8 @@ class Authenticator {
   // Stops accepting; waits up to `drain` for queued verifications. Idempotent.
   void stop(std::chrono::milliseconds drain = VerificationPool::kDefaultDrain);
 
-  Resolver& resolver() { return resolver_; }
+  Resolver& resolver() { return guarded_; }
+  bool stopping() const { return guarded_.stopped(); }
   DkimLibrary& dkim() { return dkim_; }
   const DmarcLibrary& dmarc() const { return dmarc_; }
   const AuthenticatorOptions& options() const { return options_; }
@@ -112,7 +128,7 @@ class Authenticator {
   Source source() const { return source_; }
 
  private:
-  Resolver& resolver_;
+  StoppableResolver guarded_;
   Recorder& recorder_;
   Source source_;
   AuthenticatorOptions options_;

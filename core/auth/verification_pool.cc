@@ -37,16 +37,21 @@ void VerificationPool::work(std::stop_token stop) {
       if (!ready_.wait(lock, stop, [&] { return !queue_.empty(); })) return;
       task = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     try {
       task->run();
     } catch (...) {
       if (on_task_error_) on_task_error_();
     }
+    task.reset();  // the per-message state goes before the task counts as finished
+    std::lock_guard lock(mutex_);
+    --running_;
   }
 }
 
-std::size_t VerificationPool::stop(std::chrono::milliseconds drain) {
+std::size_t VerificationPool::stop(std::chrono::milliseconds drain,
+                                   const std::function<void()>& before_join) {
   {
     std::lock_guard lock(mutex_);
     if (stopped_) return 0;
@@ -57,7 +62,7 @@ std::size_t VerificationPool::stop(std::chrono::milliseconds drain) {
   while (std::chrono::steady_clock::now() < deadline) {
     {
       std::lock_guard lock(mutex_);
-      if (queue_.empty()) break;
+      if (queue_.empty() && running_ == 0) break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -66,6 +71,7 @@ std::size_t VerificationPool::stop(std::chrono::milliseconds drain) {
     std::lock_guard lock(mutex_);
     left.swap(queue_);
   }
+  if (before_join) before_join();
   for (auto& worker : workers_) worker.request_stop();
   for (auto& worker : workers_) {
     if (worker.joinable()) worker.join();

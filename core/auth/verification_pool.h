@@ -42,7 +42,10 @@ class VerificationPool {
 
   // Refuses new tasks, lets the workers finish queued ones until `drain` has passed, then
   // destroys what is left and joins. Returns how many queued tasks were never run.
-  std::size_t stop(std::chrono::milliseconds drain = kDefaultDrain);
+  // `before_join` runs after the drain, before waiting for the tasks still running (to make
+  // them finish fast).
+  std::size_t stop(std::chrono::milliseconds drain = kDefaultDrain,
+                   const std::function<void()>& before_join = {});
 
   std::size_t queued() const;
 
@@ -54,6 +57,7 @@ class VerificationPool {
   mutable std::mutex mutex_;
   std::condition_variable_any ready_;
   std::deque<std::unique_ptr<VerificationTask>> queue_;
+  std::size_t running_ = 0;  // tasks taken by a worker and not finished
   bool accepting_ = true;
   bool stopped_ = false;
   std::vector<std::jthread> workers_;  // last: started after, joined before, the above

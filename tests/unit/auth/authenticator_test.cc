@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "tests/unit/auth/fake_resolver.h"
 
@@ -172,6 +173,36 @@ TEST(Authenticator, FullQueueDropsAndCounts) {
   dns.release();
   auth.stop(std::chrono::seconds(5));
   EXPECT_EQ(recorder.verdicts.size() + static_cast<std::size_t>(recorder.dropped.load()), 6u);
+}
+
+TEST(Authenticator, StopCutsRunningVerificationsShort) {
+  // A resolver that never answers in time: without the stop guard, stop() would wait for
+  // every lookup of the running verification.
+  class SlowResolver final : public Resolver {
+   public:
+    DnsAnswer query(std::string_view, std::uint16_t) override {
+      std::this_thread::sleep_for(std::chrono::milliseconds(700));
+      DnsAnswer a;
+      a.status = DnsStatus::kTimeout;
+      return a;
+    }
+  } dns;
+  VerdictRecorder recorder;
+  AuthenticatorOptions options;
+  options.workers = 1;
+  options.contain_spf = false;
+  Authenticator auth(dns, recorder, Source::kMilter, options);
+  for (int i = 0; i < 3; ++i) {
+    auto m = auth.begin("192.0.2.7", "h.example.org", "<a@example.org>");
+    feed(*m, " a@example.org");
+    auth.submit(std::move(m));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const auto start = std::chrono::steady_clock::now();
+  auth.stop(std::chrono::milliseconds(100));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  EXPECT_TRUE(recorder.verdicts.empty());
+  EXPECT_EQ(recorder.dropped, 3);
 }
 
 }  // namespace
