@@ -10,7 +10,7 @@ namespace mailsec::config {
 namespace {
 
 bool fileExists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 
@@ -40,7 +40,7 @@ DaemonOptions parseDaemonOptions(const char* program, int argc, char** argv, con
                                  const SocketOverride& socket_override,
                                  const MetricsOverride& metrics_override) {
   DaemonOptions result;
-  std::optional<std::string> config_path, socket, metrics_listen;
+  std::optional<std::string> config_path, socket, metrics_listen, user;
   bool check_only = false, log_stderr = false;
 
   const auto usageError = [&](const std::string& message) {
@@ -75,38 +75,50 @@ DaemonOptions parseDaemonOptions(const char* program, int argc, char** argv, con
       check_only = true;
     } else if (arg == "--log-stderr") {
       log_stderr = true;
-    } else if (arg == "--config" || arg == "--socket" || arg == "--metrics-listen") {
+    } else if (arg == "--config" || arg == "--socket" || arg == "--metrics-listen" ||
+               arg == "--user") {
       const auto v = value();
       if (!v) return usageError(arg + " needs a value");
-      (arg == "--config" ? config_path : arg == "--socket" ? socket : metrics_listen) = *v;
+      (arg == "--config"   ? config_path
+       : arg == "--socket" ? socket
+       : arg == "--user"   ? user
+                           : metrics_listen) = *v;
     } else {
       return usageError("unknown option " + arg);
     }
   }
 
-  LoadResult loaded;
-  if (config_path || fileExists(kDefaultPath)) {
-    loaded = loadConfigFile(config_path.value_or(kDefaultPath));
-  }
-  auto config = std::make_shared<Config>(loaded.config);
-  bool ok = loaded.ok();
-  for (const auto& error : loaded.errors) std::cerr << error.toString() << "\n";
-
-  if (socket) {
-    if (auto problem = socket_override(*config, *socket); !problem.empty()) {
-      std::cerr << program << ": --socket: " << problem << "\n";
-      ok = false;
+  // The file and the overrides, as at start and at every reload; problems are one line each.
+  const std::string program_name = program;
+  const auto load = [=, socket_override = socket_override,
+                     metrics_override = metrics_override]() -> Reloaded {
+    Reloaded out;
+    LoadResult loaded;
+    if (config_path || fileExists(kDefaultPath)) {
+      loaded = loadConfigFile(config_path.value_or(kDefaultPath));
     }
-  }
-  if (metrics_listen) {
-    if (auto problem = validateListenAddress(*metrics_listen); !problem.empty()) {
-      std::cerr << program << ": --metrics-listen: " << problem << "\n";
-      ok = false;
-    } else {
-      metrics_override(*config, *metrics_listen);
+    auto config = std::make_shared<Config>(loaded.config);
+    for (const auto& error : loaded.errors) out.problems.push_back(error.toString());
+    if (socket) {
+      if (auto problem = socket_override(*config, *socket); !problem.empty()) {
+        out.problems.push_back(program_name + ": --socket: " + problem);
+      }
     }
-  }
-  if (log_stderr) config->log.to_stderr = true;
+    if (metrics_listen) {
+      if (auto problem = validateListenAddress(*metrics_listen); !problem.empty()) {
+        out.problems.push_back(program_name + ": --metrics-listen: " + problem);
+      } else {
+        metrics_override(*config, *metrics_listen);
+      }
+    }
+    if (log_stderr) config->log.to_stderr = true;
+    if (out.problems.empty()) out.config = std::move(config);
+    return out;
+  };
+  auto loaded = load();
+  for (const auto& problem : loaded.problems) std::cerr << problem << "\n";
+  const bool ok = loaded.problems.empty();
+  auto config = std::move(loaded.config);
 
   if (!ok) {
     if (check_only) std::cerr << program << ": configuration is not valid\n";
@@ -119,6 +131,8 @@ DaemonOptions parseDaemonOptions(const char* program, int argc, char** argv, con
     return result;
   }
   result.config = std::move(config);
+  result.user = user.value_or("");
+  result.reload = load;
   return result;
 }
 

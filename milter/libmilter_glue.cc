@@ -14,11 +14,13 @@ namespace mailsec::milter {
 namespace {
 
 struct GlueState {
-  std::shared_ptr<const config::Config> config;
+  // The snapshot every new connection takes; replaced whole by a reload (replaceConfig).
+  std::atomic<std::shared_ptr<const config::Config>> config;
   core::Recorder* recorder = nullptr;
   core::auth::Authenticator* authenticator = nullptr;  // null: verification off
+  bool socket_open = false;
 };
-GlueState g_state;  // set once before smfi_main, read-only afterwards
+GlueState g_state;  // set before smfi_main; afterwards only `config` changes (atomically)
 log::RateLimited g_error_log(10, std::chrono::seconds(60));
 // Whether the last negotiation kept header values' leading space (for reused connections).
 std::atomic<bool> g_last_leading_space{true};
@@ -37,7 +39,8 @@ class LibmilterMacros final : public MacroReader {
 
 std::unique_ptr<MilterSession> newSession() {
   // Each session keeps the configuration snapshot current when it starts.
-  return std::make_unique<MilterSession>(g_state.config, *g_state.recorder, g_state.authenticator);
+  return std::make_unique<MilterSession>(g_state.config.load(), *g_state.recorder,
+                                         g_state.authenticator);
 }
 
 MilterSession* sessionOf(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi_getpriv(ctx)); }
@@ -187,16 +190,12 @@ smfiDesc g_description = {
 
 }  // namespace
 
-std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
-                           core::auth::Authenticator* authenticator) {
-  g_state.config = std::move(config);
-  g_state.recorder = &recorder;
-  g_state.authenticator = authenticator;
-  const std::string& socket = g_state.config->milter.socket;
+std::string openLibmilterSocket(const config::Config& config) {
+  const std::string& socket = config.milter.socket;
   if (smfi_setconn(const_cast<char*>(socket.c_str())) != MI_SUCCESS) {
     return "libmilter rejected the socket " + socket;
   }
-  if (smfi_settimeout(static_cast<int>(g_state.config->milter.timeout_seconds)) != MI_SUCCESS) {
+  if (smfi_settimeout(static_cast<int>(config.milter.timeout_seconds)) != MI_SUCCESS) {
     return "libmilter rejected the timeout";
   }
   if (smfi_register(g_description) != MI_SUCCESS) return "libmilter refused to register";
@@ -204,7 +203,23 @@ std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::R
   if (smfi_opensocket(true) != MI_SUCCESS) {
     return "cannot listen on " + socket + " (in use, or no permission?)";
   }
+  g_state.socket_open = true;
   return "";
+}
+
+std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
+                           core::auth::Authenticator* authenticator) {
+  g_state.recorder = &recorder;
+  g_state.authenticator = authenticator;
+  if (!g_state.socket_open) {
+    if (auto problem = openLibmilterSocket(*config); !problem.empty()) return problem;
+  }
+  g_state.config.store(std::move(config));
+  return "";
+}
+
+void replaceConfig(std::shared_ptr<const config::Config> config) {
+  g_state.config.store(std::move(config));
 }
 
 int runLibmilter() { return smfi_main() == MI_SUCCESS ? 0 : 1; }

@@ -6,7 +6,8 @@
 // logged, counted in mailsec_errors_total{component="milter"}, and the mail goes on.
 //
 // Thread-safety: libmilter runs callbacks on a worker pool; per-connection state lives in
-// smfi_setpriv, shared state is the immutable config snapshot and the thread-safe recorder.
+// smfi_setpriv, shared state is the immutable config snapshot (swapped atomically by a reload)
+// and the thread-safe recorder.
 #pragma once
 
 #include <memory>
@@ -18,10 +19,19 @@
 
 namespace mailsec::milter {
 
-// Registers with libmilter and opens the socket. Returns an error message, or "" on success.
-// `authenticator` (may be null: off) verifies every message after the milter has answered.
+// Registers with libmilter and opens the socket of `config` (milter.socket, timeout_seconds),
+// so that a daemon can bind before it drops privileges. Returns an error message, or "".
+std::string openLibmilterSocket(const config::Config& config);
+
+// Sets what the callbacks use, and opens the socket unless openLibmilterSocket already did.
+// Returns an error message, or "" on success. `authenticator` (may be null: off) verifies
+// every message after the milter has answered.
 std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::Recorder& recorder,
                            core::auth::Authenticator* authenticator = nullptr);
+
+// A reload: connections from now on take `config` (port_classes); those open keep theirs.
+// The socket, timeout, recorder and authenticator stay as set up. Safe from any thread.
+void replaceConfig(std::shared_ptr<const config::Config> config);
 
 // Runs libmilter's loop until SIGTERM/SIGINT/SIGHUP (libmilter owns those signals).
 // Returns 0 on a clean stop.

@@ -4,8 +4,11 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
+#include <string>
 
 #include "common/log.h"
+#include "common/privileges.h"
 #include "common/signals.h"
 #include "config/daemon_options.h"
 #include "core/auth/authenticator.h"
@@ -30,12 +33,53 @@ options:
                          (overrides milter.socket)
   --metrics-listen ADDR  serve /metrics on HOST:PORT (overrides metrics.listen)
   --log-stderr           log to stderr instead of syslog
+  --user NAME            started as root: become NAME once the sockets are bound (a missing
+                         user is a start-up error)
   --version              print the version and exit
   --help                 print this help and exit
+
+signals: SIGTERM, SIGINT, SIGHUP stop (libmilter's); SIGUSR1 reloads the configuration file
+(port_classes and log.level take effect; other keys at the next restart).
 
 exit status: 0 clean stop (SIGTERM, SIGINT, SIGHUP) or valid config, 1 configuration or
 start-up error, 2 usage error.
 )";
+
+// The keys a reload cannot apply (sockets, threads and files opened at start) that differ
+// between the running configuration and `next`, as ", a, b".
+std::string needRestart(const mailsec::config::Config& running,
+                        const mailsec::config::Config& next) {
+  std::string changed;
+  const auto check = [&](bool differs, const char* key) {
+    if (differs) changed += std::string(changed.empty() ? "" : ", ") + key;
+  };
+  check(running.milter.socket != next.milter.socket, "milter.socket");
+  check(running.milter.timeout_seconds != next.milter.timeout_seconds, "milter.timeout_seconds");
+  check(running.metrics.listen != next.metrics.listen, "metrics.listen");
+  check(running.store.path != next.store.path, "store.path");
+  check(running.store.flush_seconds != next.store.flush_seconds, "store.flush_seconds");
+  check(running.auth.enabled != next.auth.enabled, "auth.enabled");
+  check(running.auth.workers != next.auth.workers, "auth.workers");
+  check(running.auth.queue != next.auth.queue, "auth.queue");
+  return changed;
+}
+
+// SIGUSR1: the configuration file again, with the same command-line overrides. The counters
+// live in this process and are untouched. An invalid file changes nothing.
+void reload(const mailsec::config::DaemonOptions& options, const mailsec::config::Config& running) {
+  using namespace mailsec;
+  const auto next = options.reload();
+  if (!next.config) {
+    for (const auto& problem : next.problems) log::error("reload: ", problem);
+    log::error("reload: configuration not valid; the running one stays");
+    return;
+  }
+  log::setLevel(next.config->log.level);
+  milter::replaceConfig(next.config);
+  const std::string restart = needRestart(running, *next.config);
+  log::info("reloaded ", next.config->source, ": port_classes and log.level in effect",
+            restart.empty() ? "" : "; changed, in effect at the next restart: ", restart);
+}
 
 }  // namespace
 
@@ -50,10 +94,26 @@ int main(int argc, char** argv) {
   // libmilter handles SIGHUP, SIGTERM and SIGINT with sigwait in its own thread; block them
   // before any other thread (the metrics server's) starts, so they all inherit the mask.
   common::blockDaemonSignals();
+  common::ReloadSignal reload_signal;  // blocks SIGUSR1 too, before any thread starts
+  std::string user_problem;            // --user: looked up now, before anything is bound
+  const auto run_as = common::lookUpRunAs(options.user, user_problem);
+  if (!user_problem.empty()) {
+    log::error(user_problem);
+    return 1;
+  }
 
   metrics::Metrics metrics;
   if (const auto problem = metrics.serve(cfg->metrics.listen)) {
     log::error(*problem);
+    return 1;
+  }
+  // Every socket is bound before privileges go, and every file is opened after.
+  if (const auto problem = milter::openLibmilterSocket(*cfg); !problem.empty()) {
+    log::error(problem);
+    return 1;
+  }
+  if (const auto problem = common::dropPrivileges(run_as); !problem.empty()) {
+    log::error(problem);
     return 1;
   }
   // Peer analysis and the history store in front of Prometheus; its writer thread starts
@@ -90,6 +150,7 @@ int main(int argc, char** argv) {
   }
   log::info("started ", MAILSEC_VERSION, ": milter on ", cfg->milter.socket, ", metrics on http://",
             cfg->metrics.listen, "/metrics, config ", cfg->source);
+  reload_signal.start([&] { reload(options, *cfg); });
   const int status = milter::runLibmilter();
   // Verifications still queued get a short while; the rest are counted as dropped.
   if (authenticator) authenticator->stop(std::chrono::seconds(2));

@@ -4,7 +4,11 @@
 // alters or delays mail. See docs/policyd.md.
 #include <sys/signalfd.h>
 
+#include <optional>
+#include <string>
+
 #include "common/log.h"
+#include "common/privileges.h"
 #include "common/signals.h"
 #include "config/daemon_options.h"
 #include "metrics/metrics.h"
@@ -28,6 +32,9 @@ options:
                          (overrides policyd.socket)
   --metrics-listen ADDR  serve /metrics on HOST:PORT (overrides policyd.metrics_listen)
   --log-stderr           log to stderr instead of syslog
+  --user NAME            started as root: become NAME once the metrics address is bound,
+                         before the store is opened and the policy socket is bound (a missing
+                         user is a start-up error)
   --version              print the version and exit
   --help                 print this help and exit
 
@@ -65,9 +72,22 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::string user_problem;  // --user: looked up now, before anything is bound
+  const auto run_as = common::lookUpRunAs(options.user, user_problem);
+  if (!user_problem.empty()) {
+    log::error(user_problem);
+    return 1;
+  }
+
   metrics::Metrics metrics;
   if (const auto problem = metrics.serve(cfg->policyd.metrics_listen)) {
     log::error(*problem);
+    return 1;
+  }
+  // The store's files must belong to the user that writes them: drop before the pipeline
+  // opens them (the Server, which binds the policy socket, needs the pipeline first).
+  if (const auto problem = common::dropPrivileges(run_as); !problem.empty()) {
+    log::error(problem);
     return 1;
   }
   // Peer analysis and the history store in front of Prometheus (the store file may be the
