@@ -43,4 +43,12 @@ std::string dropPrivileges(const std::optional<RunAs>& run_as) {
   return "";
 }
 
+std::string handOver(const std::string& path, const std::optional<RunAs>& user) {
+  if (!user || path.empty()) return "";
+  if (::chown(path.c_str(), user->uid, user->gid) != 0) {
+    return "--user " + user->name + ": chown " + path + ": " + std::strerror(errno);
+  }
+  return "";
+}
+
 }  // namespace mailsec::common

@@ -29,4 +29,9 @@ std::optional<RunAs> lookUpRunAs(const std::string& name, std::string& problem);
 // Returns a problem, or "".
 std::string dropPrivileges(const std::optional<RunAs>& user);
 
+// Gives `path` (a unix socket bound before the drop) to `user` and its group, so that the
+// group's members (the MTA) keep the access they would have had. Nullopt or an empty path:
+// nothing to do. Returns a problem, or "".
+std::string handOver(const std::string& path, const std::optional<RunAs>& user);
+
 }  // namespace mailsec::common

@@ -64,6 +64,14 @@ std::string needRestart(const mailsec::config::Config& running,
   return changed;
 }
 
+// The file of a unix:/local: milter socket spec, or "".
+std::string unixSocketPath(const std::string& spec) {
+  for (const std::string_view prefix : {"unix:", "local:"}) {
+    if (spec.starts_with(prefix)) return spec.substr(prefix.size());
+  }
+  return "";
+}
+
 // SIGUSR1: the configuration file again, with the same command-line overrides. The counters
 // live in this process and are untouched. An invalid file changes nothing.
 void reload(const mailsec::config::DaemonOptions& options, const mailsec::config::Config& running) {
@@ -112,8 +120,11 @@ int main(int argc, char** argv) {
     log::error(problem);
     return 1;
   }
-  if (const auto problem = common::dropPrivileges(run_as); !problem.empty()) {
-    log::error(problem);
+  // A unix socket bound as root goes to the user (and group) the milter becomes.
+  std::string drop_problem = common::handOver(unixSocketPath(cfg->milter.socket), run_as);
+  if (drop_problem.empty()) drop_problem = common::dropPrivileges(run_as);
+  if (!drop_problem.empty()) {
+    log::error(drop_problem);
     return 1;
   }
   // Peer analysis and the history store in front of Prometheus; its writer thread starts

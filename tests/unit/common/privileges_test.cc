@@ -2,12 +2,15 @@
 #include "common/privileges.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "common/signals.h"
@@ -57,6 +60,23 @@ TEST(Privileges, DropsForGoodInAChild) {
         std::exit(dropped && is_nobody && root_gone ? 0 : 1);
       },
       ::testing::ExitedWithCode(0), "");
+}
+
+TEST(Privileges, HandsABoundSocketToTheUser) {
+  std::string problem;
+  EXPECT_EQ(handOver("/nonexistent", std::nullopt), "");  // no --user: nothing to do
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  const auto nobody = lookUpRunAs("nobody", problem);
+  ASSERT_TRUE(nobody) << problem;
+  const std::string path = ::testing::TempDir() + "privileges_test_" + std::to_string(::getpid());
+  std::ofstream(path) << "";
+  EXPECT_EQ(handOver(path, nobody), "");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, nobody->uid);
+  EXPECT_EQ(st.st_gid, nobody->gid);
+  ::unlink(path.c_str());
+  EXPECT_EQ(handOver(path, nobody), "--user nobody: chown " + path + ": No such file or directory");
 }
 
 TEST(ReloadSignal, RunsTheCallbackOncePerSignal) {
