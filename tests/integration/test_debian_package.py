@@ -1,9 +1,10 @@
 """The Debian package, installed: dpkg -i (apt-get -f install for missing dependencies), its
-files, conffile, user and units (systemd-analyze verify, offline), the installed mailsec-milter
-and mailsec-policyd started directly (CI has no running systemd) as the mailsec user against
-a private Postfix configured from the packaged snippets, /metrics scraped, a clean SIGTERM
-stop, then dpkg --purge leaving no process and no file behind (the package's prerm stops the
-policyd this test leaves running).
+files, conffile, user and units (systemd-analyze verify, offline); the installed mailsec-milter
+and mailsec-policyd started directly (CI has no running systemd) as root with --user mailsec
+against a private Postfix configured from the packaged snippets; /metrics scraped; a
+configuration reload (SIGUSR1) that keeps the counters; a clean SIGTERM stop; then dpkg --purge
+leaving no process and no file behind (the package's prerm stops the policyd this test leaves
+running).
 
 It needs the .deb: MAILSEC_DEB=PATH (scripts/test-deb.sh builds one and runs this test).
 Without it, or when a mailsec package is already installed (this test never touches an
@@ -13,6 +14,7 @@ import glob
 import os
 import pwd
 import re
+import signal
 import subprocess
 import time
 import unittest
@@ -30,8 +32,8 @@ REQUIRED = os.environ.get("MAILSEC_DEB_REQUIRED") == "1"
 BINARIES = ["/usr/sbin/mailsec-milter", "/usr/sbin/mailsec-policyd", "/usr/bin/mailsec-report",
             "/usr/bin/mailsec-inspect"]
 DAEMONS = BINARIES[:2]
-UNITS = ["mailsec-milter.service", "mailsec-policyd.service", "mailsec-report.service",
-         "mailsec-report.timer"]
+UNITS = ["mailsec-milter.service", "mailsec-policyd.service", "mailsec-report-monthly.service",
+         "mailsec-report-monthly.timer"]
 UNIT_DIR = "/lib/systemd/system"
 SHARE = "/usr/share/mailsec"
 
@@ -74,13 +76,6 @@ def snippet_settings(path: str, replacements: dict) -> dict:
                 value = value.replace(old, new)
             settings[name.strip()] = value
     return settings
-
-
-def as_mailsec(argv: list[str]) -> list[str]:
-    """argv run as the packaged mailsec user (what the units' User= does)."""
-    user = pwd.getpwnam("mailsec")
-    return ["setpriv", "--reuid", str(user.pw_uid), "--regid", str(user.pw_gid), "--init-groups",
-            "--", *argv]
 
 
 @unittest.skipUnless(DEB, "MAILSEC_DEB is not set (scripts/test-deb.sh builds the package)")
@@ -172,20 +167,21 @@ class DebianPackageTest(unittest.TestCase):
         text, n = re.subn(r"(?m)^  forwarders: \[\]$", f"  forwarders: [127.0.0.1@{free_port()}]",
                           text)
         self.assertEqual(n, 1, "the packaged mailsec.yaml has no dns.forwarders line")
-        config = os.path.join(self.workdir, "mailsec.yaml")
+        config = self.config = os.path.join(self.workdir, "mailsec.yaml")
         with open(config, "w") as f:
             f.write(text)
         os.chmod(self.workdir, 0o755)
         os.chmod(config, 0o644)
-        milter = Daemon(as_mailsec(
+        # Started as root, as an init system without User= would: --user drops to mailsec.
+        milter = Daemon(
             ["/usr/sbin/mailsec-milter", "--config", config, "--socket",
              f"inet:{milter_port}@127.0.0.1", "--metrics-listen", f"127.0.0.1:{milter_metrics}",
-             "--log-stderr"]), os.path.join(self.workdir, "milter.log"),
+             "--log-stderr", "--user", "mailsec"], os.path.join(self.workdir, "milter.log"),
             [milter_port, milter_metrics])
-        policyd = Daemon(as_mailsec(
+        policyd = Daemon(
             ["/usr/sbin/mailsec-policyd", "--config", config, "--socket",
              f"inet:{policy_port}@127.0.0.1", "--metrics-listen",
-             f"127.0.0.1:{policy_metrics}", "--log-stderr"]),
+             f"127.0.0.1:{policy_metrics}", "--log-stderr", "--user", "mailsec"],
             os.path.join(self.workdir, "policyd.log"), [policy_port, policy_metrics])
         for d in (milter, policyd):
             self.daemons.append(d)
@@ -219,7 +215,7 @@ class DebianPackageTest(unittest.TestCase):
         self.postfix.start()
 
         swaks(mx, tls=True)
-        swaks(mx, tls=True)
+        swaks(mx)
         swaks(mx)
         self.postfix.wait_delivered(3)
 
@@ -230,12 +226,33 @@ class DebianPackageTest(unittest.TestCase):
 
         wait_until(lambda: counted(milter_metrics, "milter")[1] >= 3, timeout=30,
                    what="3 messages counted by the installed milter")
+
+        # A reload (SIGUSR1, what systemctl reload sends): this Postfix's port becomes MX for
+        # sessions from now on; the counters carry on.
+        with open(self.config) as f:
+            text = f.read()
+        text, n = re.subn(r"(?m)^    ports: \[25\]$", f"    ports: [25, {mx}]", text)
+        self.assertEqual(n, 1, "the packaged mailsec.yaml has no port_classes.mx.ports line")
+        with open(self.config, "w") as f:
+            f.write(text)
+        before = metrics.scrape(milter_metrics)
+        self.assertEqual(before.total("mailsec_sessions_total", port_class="mx"), 0)
+        milter.proc.send_signal(signal.SIGUSR1)
+        wait_until(lambda: "info: reloaded " in milter.log(), timeout=10, what="the reload line")
+        swaks(mx, tls=True)
+        wait_until(lambda: counted(milter_metrics, "milter")[1] >= 4, timeout=30,
+                   what="a 4th message counted after the reload")
+        after = metrics.scrape(milter_metrics)
+        self.assertEqual(after.total("mailsec_sessions_total", port_class="mx"), 1)
+        self.assertEqual(after.total("mailsec_sessions_total", source="milter"),
+                         before.total("mailsec_sessions_total", source="milter") + 1)
+        self.assertTrue(milter.alive())
         # policyd counts a session when Postfix moves on or closes the policy connection:
         # stopping Postfix closes it.
         self.postfix.stop()
         self.postfix = None
-        wait_until(lambda: counted(policy_metrics, "policyd")[0] >= 3, timeout=30,
-                   what="3 sessions counted by the installed policyd")
+        wait_until(lambda: counted(policy_metrics, "policyd")[0] >= 4, timeout=30,
+                   what="4 sessions counted by the installed policyd")
         s = metrics.scrape(milter_metrics)
         self.assertEqual(s.total("mailsec_sessions_total", source="milter", tls="true"), 2)
         self.assertGreaterEqual(s.total("mailsec_build_info"), 1)
