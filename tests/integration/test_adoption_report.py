@@ -2,9 +2,9 @@
 traffic from distinct peers) gives a monthly adoption report (mailsec-report --month) whose
 numbers are the traffic sent; the same report built from a real Prometheus that scraped the
 milter (--prometheus) has the same inbound numbers; the HTML renders in Debian's headless
-Chromium without console errors, and its screenshot is not blank (checked with Pillow under
-Debian's /usr/bin/python3). An empty month and an unreachable Prometheus exit 1 and write
-nothing.
+Chromium without console errors, its screenshot is not blank (checked with Pillow under
+Debian's /usr/bin/python3), and it prints to PDF. An empty month and an unreachable
+Prometheus exit 1 and write nothing.
 
 Peers are told apart by their HELO names (downgrade.identity_sources includes helo): without
 XCLIENT every session is one milter session."""
@@ -232,6 +232,16 @@ class AdoptionReportTest(unittest.TestCase):
         self.assertIn(f"Mail transport security, {self.month}", dom.stdout)
         self.assertEqual(dom.stdout.count("<svg"), page.count("<svg"))
         self.assertGreaterEqual(page.count("<svg"), 8)
+        # It prints: Chromium's print path (the page's print styles) gives a PDF.
+        pdf = os.path.join(self.workdir, "report.pdf")
+        printed = subprocess.run(argv + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}",
+                                         "file://" + html], capture_output=True, text=True,
+                                 timeout=120)
+        self.assertEqual(printed.returncode, 0, printed.stderr[-3000:])
+        with open(pdf, "rb") as f:
+            head = f.read(5)
+        self.assertEqual(head, b"%PDF-")
+        self.assertGreater(os.path.getsize(pdf), 10000)
         # Keep the screenshot where a person can look at it.
         kept = os.path.join(processes.build_dir(), "adoption-report-screenshot.png")
         shutil.copyfile(shot, kept)
