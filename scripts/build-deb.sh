@@ -40,9 +40,10 @@ echo "build-deb: dpkg-buildpackage took $(( $(date +%s) - start )) s (log: $scra
 
 changes=$(ls -t "$scratch"/mailsec_*.changes | head -1)
 deb=$(ls -t "$scratch"/mailsec_*.deb | head -1)
-# lintian: errors fail the build; warnings and info are printed.
-lintian --fail-on error --info "$changes" >&2
-mv -f "$scratch"/mailsec_*.deb "$scratch"/mailsec_*.changes "$scratch"/mailsec_*.buildinfo \
-  "$out"/ 2>/dev/null || true
+# lintian: errors fail the build; warnings and informational tags are printed.
+lintian --fail-on error --display-info "$changes" >&2
+# The package, its -dbgsym companion and the .changes/.buildinfo that list both.
+mv -f "$scratch"/mailsec_*.deb "$scratch"/mailsec-dbgsym_*.deb "$scratch"/mailsec_*.changes \
+  "$scratch"/mailsec_*.buildinfo "$out"/ 2>/dev/null || true
 rm -rf "$src"
 echo "$out/$(basename "$deb")"
