@@ -151,9 +151,11 @@ std::vector<DailyRow> daily(const MonthData& data) {
   return out;
 }
 
-Totals totals(const std::vector<DailyRow>& days) {
+// `weekend`: only weekend days (true), only weekdays (false), every day (nullopt).
+Totals totals(const std::vector<DailyRow>& days, std::optional<bool> weekend = std::nullopt) {
   Totals t;
   for (const auto& d : days) {
+    if (weekend && d.weekend != *weekend) continue;
     t.sessions += d.sessions;
     t.tls_sessions += d.tls_sessions;
     t.messages += d.messages;
@@ -281,6 +283,8 @@ Report buildReport(const MonthData& current, const MonthData& previous,
   r.previous_daily = daily(previous);
   r.totals = totals(r.daily);
   r.previous_totals = totals(r.previous_daily);
+  r.weekdays = totals(r.daily, false);
+  r.weekends = totals(r.daily, true);
   for (const auto& spec : specs()) r.tables.push_back(shareTable(spec, current, previous));
   r.peers = peerTable(current, previous, options.top_n);
   if (current.downgrades) {

@@ -135,6 +135,7 @@ struct Report {
   std::string month, previous_month;  // YYYY-MM
   std::string source;
   Totals totals, previous_totals;
+  Totals weekdays, weekends;  // this month's totals split by the day's weekday (UTC)
   std::vector<DailyRow> daily, previous_daily;  // every day of each month
   std::vector<ShareTable> tables;               // in Dist order
   PeerTable peers;

@@ -301,6 +301,11 @@ std::string renderHtml(const Report& r) {
          r.totals.tls_sessions, r.totals.sessions);
   figure("Inbound messages over TLS", r.totals.message_share, r.previous_totals.message_share,
          r.totals.tls_messages, r.totals.messages);
+  s << "<div class=\"figure\"><div>Inbound sessions over TLS on weekdays / weekends</div>"
+    << "<div class=\"big\">" << percent(r.weekdays.session_share) << " / "
+    << percent(r.weekends.session_share) << "</div><div class=\"denominator\">"
+    << r.weekdays.tls_sessions << " of " << r.weekdays.sessions << " / " << r.weekends.tls_sessions
+    << " of " << r.weekends.sessions << " (UTC days)</div></div>";
   s << "</div></section>\n";
 
   s << "<section id=\"daily\"><h2>Inbound STARTTLS share by day <small>(IMC 2015 Figure "
@@ -387,7 +392,11 @@ std::string renderMarkdown(const Report& r) {
     << "| Inbound messages over TLS | " << percent(r.totals.message_share) << " ("
     << r.totals.tls_messages << " of " << r.totals.messages << ") | "
     << percent(r.previous_totals.message_share) << " | "
-    << delta(r.totals.message_share, r.previous_totals.message_share) << " |\n\n";
+    << delta(r.totals.message_share, r.previous_totals.message_share) << " |\n"
+    << "| Inbound sessions over TLS, weekdays | " << percent(r.weekdays.session_share) << " ("
+    << r.weekdays.tls_sessions << " of " << r.weekdays.sessions << ") | | |\n"
+    << "| Inbound sessions over TLS, weekends | " << percent(r.weekends.session_share) << " ("
+    << r.weekends.tls_sessions << " of " << r.weekends.sessions << ") | | |\n\n";
 
   s << "## Inbound STARTTLS share by day (IMC 2015 Figure 3)\n\n"
     << "Denominator: each day's inbound sessions (and messages) on MX ports.\n\n"
@@ -468,7 +477,8 @@ Json::Value toJson(const Report& r) {
   root["previous_month"] = r.previous_month;
   root["source"] = r.source;
   for (const auto& [name, t] :
-       {std::pair{"totals", &r.totals}, std::pair{"previous_totals", &r.previous_totals}}) {
+       {std::pair{"totals", &r.totals}, std::pair{"previous_totals", &r.previous_totals},
+        std::pair{"weekdays", &r.weekdays}, std::pair{"weekends", &r.weekends}}) {
     Json::Value v(Json::objectValue);
     v["denominator"] = "inbound sessions and messages on MX ports";
     v["sessions"] = Json::UInt64(t->sessions);

@@ -168,6 +168,9 @@ class AdoptionReportTest(unittest.TestCase):
         self.assertEqual((day["sessions"], day["tls_sessions"]), (SESSIONS, TLS_SESSIONS))
         self.assertEqual(day["weekend"], self.today.weekday() >= 5)
         self.assertEqual(sum(d["sessions"] for d in got["daily"]), SESSIONS)
+        split = "weekends" if self.today.weekday() >= 5 else "weekdays"
+        self.assertEqual((got[split]["sessions"], got[split]["tls_sessions"]),
+                         (SESSIONS, TLS_SESSIONS))
         versions = {r["key"][0]: r["count"] for r in got["tables"]["tls_versions"]["rows"]}
         self.assertEqual(versions, {"TLSv1.3": tls13, "TLSv1.2": 2})
         classes = {r["key"][0]: r["count"] for r in got["tables"]["cipher_classes"]["rows"]}

@@ -82,6 +82,12 @@ TEST(AdoptionModel, DailySharesMarkWeekendsAndSumToTotals) {
   EXPECT_DOUBLE_EQ(*r.totals.session_share, 29.0 / 50.0);
   EXPECT_DOUBLE_EQ(*r.totals.message_share, 16.0 / 28.0);
   EXPECT_DOUBLE_EQ(*r.previous_totals.session_share, 0.25);
+  // Sunday the 1st against Monday the 2nd.
+  EXPECT_EQ(r.weekends.sessions, 10u);
+  EXPECT_DOUBLE_EQ(*r.weekends.session_share, 0.9);
+  EXPECT_EQ(r.weekdays.sessions, 40u);
+  EXPECT_DOUBLE_EQ(*r.weekdays.session_share, 0.5);
+  EXPECT_DOUBLE_EQ(*r.weekdays.message_share, 0.5);
   EXPECT_FALSE(r.empty());
 }
 
@@ -501,6 +507,8 @@ TEST(AdoptionRender, NumbersAndEscaping) {
   EXPECT_NE(html.find(">75.0%<"), std::string::npos);
   const std::string md = renderMarkdown(r);
   EXPECT_NE(md.find("| Inbound sessions over TLS | 75.0% (3 of 4) |"), std::string::npos);
+  EXPECT_NE(md.find("| Inbound sessions over TLS, weekdays | 75.0% (3 of 4) |"), std::string::npos);
+  EXPECT_NE(md.find("| Inbound sessions over TLS, weekends | — (0 of 0) |"), std::string::npos);
   EXPECT_NE(md.find("| all\\_tls | 3 | 75.0% |"), std::string::npos);
   const auto csv = renderCsv(r);
   ASSERT_TRUE(csv.contains("received_paths.csv"));
