@@ -46,8 +46,10 @@ def main() -> int:
     os.chmod(work, 0o755)
     plain_port, milter_smtp_port = free_port(), free_port()
     milter_port, metrics_port = free_port(), free_port()
+    # Measurement only (verification has its own benchmark, auth_smtp_latency.py): no DNS.
     milter = processes.milter(work, milter_port, metrics_port,
-                              f"port_classes: {{mx: {{ports: [{milter_smtp_port}]}}}}\n")
+                              f"port_classes: {{mx: {{ports: [{milter_smtp_port}]}}}}\n"
+                              "auth: {enabled: false}\n")
     milter.start()
     postfix = Postfix(os.path.join(work, "postfix"), plain_port, main_cf={
         "virtual_transport": "discard:benchmark",

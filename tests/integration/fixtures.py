@@ -18,11 +18,36 @@ port_classes:
   submission: {{ports: [{sub}]}}
 log: {{level: info}}
 """
+# Stacks that do not bring the DNS test world (harness/dns.py) measure without verification:
+# no test may send DNS queries to the machine's own resolver.
+NO_VERIFICATION = "auth: {enabled: false}\n"
+
+
+def _safe_for_mtas(path: str) -> bool:
+    """True when no existing ancestor of `path` is group- or world-writable (Sendmail refuses
+    such paths) and every one is searchable by others (Postfix's unprivileged processes walk
+    them)."""
+    path = os.path.abspath(path)
+    while True:
+        if os.path.exists(path):
+            mode = os.stat(path).st_mode
+            if mode & 0o022 or not mode & 0o001:
+                return False
+        parent = os.path.dirname(path)
+        if parent == path:
+            return True
+        path = parent
 
 
 def work_root() -> str:
-    root = os.environ.get("MAILSEC_TEST_TMP") or os.path.join(processes.build_dir(), "it")
-    os.makedirs(root, exist_ok=True)
+    """Where test MTAs live: MAILSEC_TEST_TMP, else beside the build, else (a build below /tmp
+    or /root, as a CI clone may be) a root-owned directory under /var/lib."""
+    root = os.environ.get("MAILSEC_TEST_TMP")
+    if not root:
+        root = os.path.join(processes.build_dir(), "it")
+        if not _safe_for_mtas(root):
+            root = os.path.join("/var/lib/mailsec-tests", str(os.getuid()))
+    os.makedirs(root, mode=0o755, exist_ok=True)
     return root
 
 
@@ -115,8 +140,9 @@ class MilterStack:
         self.pki = pki
         self.mx_port, self.sub_port = free_port(), free_port()
         self.milter_port, self.metrics_port = free_port(), free_port()
-        self.milter = processes.milter(workdir, self.milter_port, self.metrics_port,
-                                       MILTER_CONFIG.format(mx=self.mx_port, sub=self.sub_port))
+        self.milter = processes.milter(
+            workdir, self.milter_port, self.metrics_port,
+            MILTER_CONFIG.format(mx=self.mx_port, sub=self.sub_port) + NO_VERIFICATION)
         self.mta = make_mta(workdir, self.mx_port, self.sub_port, self.milter_port, pki)
 
     def start(self) -> None:
@@ -226,8 +252,9 @@ class PolicydStack(MilterStack):
             return postfix_mta(directory, mx_port, sub_port, milter_port, pki_, settings)
 
         super().__init__(workdir, make_mta, pki)
-        self.policyd = processes.policyd(workdir, self.policy_port, self.policyd_metrics_port,
-                                         MILTER_CONFIG.format(mx=self.mx_port, sub=self.sub_port))
+        self.policyd = processes.policyd(
+            workdir, self.policy_port, self.policyd_metrics_port,
+            MILTER_CONFIG.format(mx=self.mx_port, sub=self.sub_port) + NO_VERIFICATION)
 
     def start(self) -> None:
         self.policyd.start()

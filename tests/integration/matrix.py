@@ -89,6 +89,11 @@ MILTER_EXPECTED = {
     "mailsec_received_hops_per_message_bucket": {labels(le=le): 9 for le in _HOP_BUCKETS},
     "mailsec_received_hops_per_message_count": {labels(): 9},
     "mailsec_received_hops_per_message_sum": {labels(): 9},
+    # The masked session's XXXXXXXX and STAR: downgrade signals the MTA lets the milter see.
+    "mailsec_downgrade_suspected_total": {
+        labels(signal="starttls_masked", source=M): 1,
+        labels(signal="starttls_truncated", source=M): 1,
+    },
 }
 
 

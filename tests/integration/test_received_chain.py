@@ -86,6 +86,7 @@ class RelayedThroughSendmail(unittest.TestCase):
         postfix = self.stack.mta
         before = self.stack.scrape()
         delivered_before = postfix.delivered()
+        known = set(postfix.delivered_messages())
         swaks(port or self.relay_port, to=f"user@{RELAY_DOMAIN}", **swaks_args)
         try:
             postfix.wait_delivered(delivered_before + 1, timeout=90)
@@ -93,7 +94,11 @@ class RelayedThroughSendmail(unittest.TestCase):
             raise AssertionError(f"{e}\nSendmail:\n{self.sendmail.log_tail()}\n"
                                  f"Postfix:\n{postfix.log_tail()}")
         after = self.stack.wait_sessions(before, 1)
-        return before, after, postfix.delivered_messages()[-1]
+        # The new message, not the last file name: maildir names within one second are not in
+        # delivery order.
+        new = [m for m in postfix.delivered_messages() if m not in known]
+        self.assertEqual(len(new), 1, "exactly one new message delivered")
+        return before, after, new[0]
 
     def save(self, message: bytes, name: str) -> str:
         path = os.path.join(self.workdir, name)

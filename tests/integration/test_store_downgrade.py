@@ -34,6 +34,7 @@ downgrade:
   min_sessions: {min_sessions}
   min_tls_share: 0.99
   window_days: 30
+auth: {{enabled: false}}  # no DNS world here: never ask the machine's own resolver
 """
 
 CLEARTEXT = "cleartext_from_tls_peer"
