@@ -2,7 +2,8 @@
 files, conffile, user and units (systemd-analyze verify, offline); the installed mailsec-milter
 and mailsec-policyd started directly (CI has no running systemd) as root with --user mailsec
 against a private Postfix configured from the packaged snippets; /metrics scraped; a
-configuration reload (SIGUSR1) that keeps the counters; a clean SIGTERM stop; then dpkg --purge
+configuration reload (SIGUSR1) that keeps the counters; an upgrade that keeps an edited conffile
+and the running daemons; a clean SIGTERM stop; then dpkg --purge
 leaving no process and no file behind (the package's prerm stops the policyd this test leaves
 running).
 
@@ -15,6 +16,7 @@ import os
 import pwd
 import re
 import signal
+import threading
 import subprocess
 import time
 import unittest
@@ -257,17 +259,40 @@ class DebianPackageTest(unittest.TestCase):
         self.assertEqual(s.total("mailsec_sessions_total", source="milter", tls="true"), 2)
         self.assertGreaterEqual(s.total("mailsec_build_info"), 1)
 
+        # An upgrade (the same package again): running daemons are left alone (prerm stops
+        # them only on removal), an edited conffile is kept.
+        with open("/etc/mailsec/mailsec.yaml", "a") as f:
+            f.write("# edited by the administrator\n")
+        run("dpkg", "-i", "--force-confold", DEB, env={**os.environ,
+                                                        "DEBIAN_FRONTEND": "noninteractive"})
+        self.assertEqual(package_status(), "installed")
+        self.assertTrue(milter.alive() and policyd.alive(), "an upgrade stopped a daemon")
+        with open("/etc/mailsec/mailsec.yaml") as f:
+            self.assertTrue(f.read().endswith("# edited by the administrator\n"))
+
         # A clean stop flushes the history store the mailsec user writes.
         self.assertEqual(milter.stop(), 0, milter.log())
         self.assertIn("stopped", milter.log())
         self.assertTrue(os.path.getsize("/var/lib/mailsec/history.sqlite") > 0)
 
-        # policyd is left running: removing the package must stop it.
+        # policyd is left running: removing the package must stop it. It is this test's child:
+        # reap it while dpkg runs, as an init would (the prerm waits until it is gone).
         self.assertTrue(policyd.alive())
+        purging = threading.Event()
+
+        def reap():
+            while policyd.alive() and not purging.is_set():
+                time.sleep(0.05)
+
+        reaper = threading.Thread(target=reap, daemon=True)
+        reaper.start()
         started = time.monotonic()
         run("dpkg", "--purge", "mailsec")
-        print(f"purged in {time.monotonic() - started:.1f} s")
-        # alive() also reaps it: it was stopped by the prerm, not by this test.
+        purge_seconds = time.monotonic() - started
+        purging.set()
+        reaper.join(5)
+        print(f"purged in {purge_seconds:.1f} s")
+        self.assertLess(purge_seconds, 10, "the prerm waited for policyd to be killed")
         wait_until(lambda: not policyd.alive() and not running_installed_daemons(), timeout=20,
                    what="no installed mailsec daemon running after purge")
         self.assertEqual(package_status(), "not-installed")
