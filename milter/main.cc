@@ -135,10 +135,21 @@ int main(int argc, char** argv) {
   std::unique_ptr<core::auth::Authenticator> authenticator;
   if (cfg->auth.enabled) {
     std::string problem;
-    resolver = core::auth::UnboundResolver::create(cfg->dns, problem);
+    // With validation on, one bounded look-up of ". DNSKEY" (before smfi_main, never on the
+    // SMTP path): a forwarder that strips signatures turns validation off, logged and counted.
+    core::auth::DnssecProbe probe;
+    resolver = core::auth::UnboundResolver::createProbed(cfg->dns, probe, problem);
     if (!resolver) {
       log::error("dns: ", problem);
       return 1;
+    }
+    if (const auto message =
+            core::auth::dnssecProbeMessage(probe, core::auth::UnboundResolver::kProbeTimeoutMs);
+        !message.empty()) {
+      log::warning(message);
+    }
+    if (probe.outcome == core::auth::DnssecProbe::Outcome::kUnsigned) {
+      pipeline.recorder().internalError(core::Component::kCore);
     }
     core::auth::AuthenticatorOptions auth;
     auth.workers = cfg->auth.workers;

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <sstream>
 
 namespace mailsec::core::auth {
 namespace {
@@ -67,6 +68,7 @@ struct Pending {
   std::condition_variable done_cv;
   bool done = false;
   DnsAnswer answer;
+  std::string why_bogus;
 };
 
 DnsAnswer toAnswer(int err, ub_result* result, bool validating) {
@@ -109,6 +111,9 @@ void onResult(void* data, int err, ub_result* result) {
   {
     std::lock_guard lock(callback->pending->mutex);
     callback->pending->answer = toAnswer(err, result, callback->validating);
+    if (result != nullptr && result->why_bogus != nullptr) {
+      callback->pending->why_bogus = result->why_bogus;
+    }
     callback->pending->done = true;
   }
   callback->pending->done_cv.notify_all();
@@ -116,7 +121,72 @@ void onResult(void* data, int err, ub_result* result) {
   delete callback;
 }
 
+// The forwarders as configured, or the nameservers of resolv.conf.
+std::string describeForwarders(const ResolverOptions& options) {
+  std::vector<std::string> names = options.forwarders;
+  if (names.empty()) {
+    std::ifstream in(options.resolv_conf);
+    std::string line;
+    while (names.size() < 8 && std::getline(in, line)) {
+      std::istringstream words(line);
+      std::string keyword, address;
+      if (words >> keyword >> address && keyword == "nameserver") names.push_back(address);
+    }
+    if (names.empty()) return "of " + options.resolv_conf;
+  }
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
 }  // namespace
+
+std::string dnssecProbeMessage(const DnssecProbe& probe, std::uint32_t probe_timeout_ms) {
+  switch (probe.outcome) {
+    case DnssecProbe::Outcome::kNotRun:
+    case DnssecProbe::Outcome::kValidated:
+      return "";
+    case DnssecProbe::Outcome::kUnsigned:
+      return "dns: the resolver(s) " + probe.forwarders +
+             " return no DNSSEC signatures (\". DNSKEY\" is bogus: " +
+             (probe.why_bogus.empty() ? "no reason given" : probe.why_bogus) +
+             "); DNSSEC validation is off — records are reported dnssec=\"unknown\". Point "
+             "dns.forwarders at a validating-capable resolver, or set dns.dnssec: off to "
+             "silence this";
+    case DnssecProbe::Outcome::kUnreachable:
+      return "dns: no answer from the resolver(s) " + probe.forwarders + " within " +
+             std::to_string(probe_timeout_ms) +
+             " ms (\". DNSKEY\"); DNS looks unreachable — verifications are temperrors until "
+             "it answers; DNSSEC validation stays on";
+    case DnssecProbe::Outcome::kFailed:
+      return "dns: the resolver(s) " + probe.forwarders +
+             " failed the start-up look-up of \". DNSKEY\"; DNSSEC validation stays on";
+  }
+  return "";
+}
+
+std::unique_ptr<UnboundResolver> UnboundResolver::createProbed(const ResolverOptions& options,
+                                                               DnssecProbe& probe,
+                                                               std::string& error,
+                                                               std::uint32_t probe_timeout_ms) {
+  probe = DnssecProbe{};
+  auto resolver = create(options, error);
+  if (resolver == nullptr || !options.dnssec_validate) return resolver;
+  probe.forwarders = describeForwarders(options);
+  const DnsAnswer root = resolver->lookUp(".", 48 /* DNSKEY */, probe_timeout_ms, &probe.why_bogus);
+  if (root.dnssec == Dnssec::kBogus || !probe.why_bogus.empty()) {
+    probe.outcome = DnssecProbe::Outcome::kUnsigned;
+    ResolverOptions unvalidated = options;
+    unvalidated.dnssec_validate = false;
+    resolver.reset();
+    return create(unvalidated, error);
+  }
+  probe.outcome = root.status == DnsStatus::kTimeout ? DnssecProbe::Outcome::kUnreachable
+                  : root.status == DnsStatus::kAnswer || root.status == DnsStatus::kNoData
+                      ? DnssecProbe::Outcome::kValidated
+                      : DnssecProbe::Outcome::kFailed;
+  return resolver;
+}
 
 std::unique_ptr<UnboundResolver> UnboundResolver::create(const ResolverOptions& options,
                                                          std::string& error) {
@@ -182,6 +252,11 @@ void UnboundResolver::dispatch(std::stop_token stop) {
 }
 
 DnsAnswer UnboundResolver::query(std::string_view name, std::uint16_t type) {
+  return lookUp(name, type, options_.timeout_ms, nullptr);
+}
+
+DnsAnswer UnboundResolver::lookUp(std::string_view name, std::uint16_t type,
+                                  std::uint32_t timeout_ms, std::string* why_bogus) {
   DnsAnswer failed;
   if (name.empty() || name.size() > 254 || name.find('\0') != std::string_view::npos) {
     return failed;
@@ -195,8 +270,9 @@ DnsAnswer UnboundResolver::query(std::string_view name, std::uint16_t type) {
     return failed;
   }
   std::unique_lock lock(pending->mutex);
-  if (pending->done_cv.wait_for(lock, std::chrono::milliseconds(options_.timeout_ms),
+  if (pending->done_cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
                                 [&] { return pending->done; })) {
+    if (why_bogus != nullptr) *why_bogus = std::move(pending->why_bogus);
     return std::move(pending->answer);
   }
   lock.unlock();

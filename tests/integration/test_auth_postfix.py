@@ -148,12 +148,17 @@ class AuthCase(unittest.TestCase):
         cls.workdir = new_workdir(cls.__name__)
         cls.world = AuthWorld(cls.workdir)
         cls.pki = TestPki(os.path.join(cls.workdir, "pki"))
-        cls.stack = AuthStack(cls.workdir, cls.pki, cls.world.dns, auth=cls.auth)
+        cls.stack = AuthStack(cls.workdir, cls.pki, cls.milter_dns(), auth=cls.auth)
         try:
             cls.stack.start()
         except Exception:
             cls.world.stop()
             raise
+
+    @classmethod
+    def milter_dns(cls):
+        """What the milter's dns: section points at (milter_dns_yaml()): the world itself."""
+        return cls.world.dns
 
     @classmethod
     def tearDownClass(cls):

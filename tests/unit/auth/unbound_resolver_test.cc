@@ -1,6 +1,7 @@
 // unbound_resolver_test.cc — UnboundResolver against a fake authoritative server on loopback:
 // status mapping, DNSSEC off/on, reverse lookups of documentation ranges reaching the
-// forwarder, the per-lookup deadline, and recovery from an outage within seconds.
+// forwarder, the per-lookup deadline, recovery from an outage within seconds, and the start-up
+// DNSSEC probe (a forwarder without signatures, a silent one, validation off).
 #include "core/auth/unbound_resolver.h"
 
 #include <gtest/gtest.h>
@@ -81,6 +82,61 @@ TEST_F(UnboundResolverTest, UnsignedZoneUnderTheRootAnchorIsNotSecure) {
   const auto txt = resolver->query("example.test", rrtype::kTxt);
   EXPECT_NE(txt.dnssec, Dnssec::kSecure);
   EXPECT_NE(txt.dnssec, Dnssec::kUnknown);
+}
+
+// The fake server serves no root and no signatures, as a forwarder that strips RRSIGs: the
+// start-up probe finds ". DNSKEY" bogus and the resolver comes back without validation.
+TEST_F(UnboundResolverTest, ProbeOfAForwarderWithoutSignaturesTurnsValidationOff) {
+  ResolverOptions options;
+  options.forwarders = {server_.forwarder()};
+  DnssecProbe probe;
+  std::string error;
+  auto resolver = UnboundResolver::createProbed(options, probe, error);
+  ASSERT_NE(resolver, nullptr) << error;
+  EXPECT_EQ(probe.outcome, DnssecProbe::Outcome::kUnsigned);
+  EXPECT_FALSE(probe.why_bogus.empty());
+  EXPECT_EQ(probe.forwarders, server_.forwarder());
+  EXPECT_FALSE(resolver->validating());
+  const auto message = dnssecProbeMessage(probe, UnboundResolver::kProbeTimeoutMs);
+  EXPECT_NE(message.find("dns: the resolver(s) " + server_.forwarder() +
+                         " return no DNSSEC signatures (\". DNSKEY\" is bogus: " + probe.why_bogus +
+                         "); DNSSEC validation is off"),
+            std::string::npos)
+      << message;
+  const auto txt = resolver->query("example.test", rrtype::kTxt);
+  EXPECT_EQ(txt.status, DnsStatus::kAnswer);
+  EXPECT_EQ(txt.dnssec, Dnssec::kUnknown);
+}
+
+// No answer at all teaches nothing about signatures: validation stays on.
+TEST_F(UnboundResolverTest, ProbeOfASilentForwarderLeavesValidationOn) {
+  server_.setSilent(true);
+  ResolverOptions options;
+  options.forwarders = {server_.forwarder()};
+  DnssecProbe probe;
+  std::string error;
+  const auto start = std::chrono::steady_clock::now();
+  auto resolver = UnboundResolver::createProbed(options, probe, error, 300);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1500));
+  ASSERT_NE(resolver, nullptr) << error;
+  EXPECT_EQ(probe.outcome, DnssecProbe::Outcome::kUnreachable);
+  EXPECT_TRUE(resolver->validating());
+  EXPECT_NE(dnssecProbeMessage(probe, 300)
+                .find("no answer from the resolver(s) " + server_.forwarder() + " within 300 ms"),
+            std::string::npos);
+}
+
+TEST_F(UnboundResolverTest, NoProbeWithValidationOff) {
+  ResolverOptions options;
+  options.forwarders = {server_.forwarder()};
+  options.dnssec_validate = false;
+  DnssecProbe probe;
+  std::string error;
+  auto resolver = UnboundResolver::createProbed(options, probe, error);
+  ASSERT_NE(resolver, nullptr) << error;
+  EXPECT_EQ(probe.outcome, DnssecProbe::Outcome::kNotRun);
+  EXPECT_EQ(server_.queries(), 0);
+  EXPECT_EQ(dnssecProbeMessage(probe, UnboundResolver::kProbeTimeoutMs), "");
 }
 
 TEST_F(UnboundResolverTest, MissingTrustAnchorIsAStartUpError) {
