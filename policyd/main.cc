@@ -4,6 +4,7 @@
 // alters or delays mail. See docs/policyd.md.
 #include <sys/signalfd.h>
 
+#include <csignal>
 #include <optional>
 #include <string>
 
@@ -66,6 +67,8 @@ int main(int argc, char** argv) {
   // Signals are read from a signalfd by the event loop; block them before the metrics server
   // starts its thread so that no thread takes them asynchronously.
   const sigset_t signals = common::blockDaemonSignals();
+  // The milter's reload signal: sent to both daemons by mistake, it must not end this one.
+  std::signal(SIGUSR1, SIG_IGN);
   const int signal_fd = ::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
   if (signal_fd < 0) {
     log::error("signalfd failed");
