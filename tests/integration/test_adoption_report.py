@@ -19,7 +19,8 @@ import tempfile
 import time
 import unittest
 
-from fixtures import MILTER_CONFIG, MilterStack, new_workdir, postfix_mta, remove_workdir
+from fixtures import (MILTER_CONFIG, NO_VERIFICATION, MilterStack, new_workdir, postfix_mta,
+                      remove_workdir)
 from harness import processes
 from harness.pki import TestPki
 from harness.ports import free_port, wait_until
@@ -104,7 +105,7 @@ class AdoptionReportTest(unittest.TestCase):
         cls.stack.milter = processes.milter(
             cls.workdir, cls.stack.milter_port, cls.stack.metrics_port,
             MILTER_CONFIG.format(mx=cls.stack.mx_port, sub=cls.stack.sub_port)
-            + STORE_YAML.format(store=cls.store))
+            + STORE_YAML.format(store=cls.store) + NO_VERIFICATION)
         cls.stack.start()
         cls.prom = Prometheus(os.path.join(cls.workdir, "prometheus"),
                               {"mailsec-milter": f"127.0.0.1:{cls.stack.metrics_port}"}, [])
