@@ -10,6 +10,7 @@
 #include <string>
 
 #include "core/closed_set.h"
+#include "core/received/received_types.h"
 #include "core/tls/tls_analyser.h"
 
 namespace mailsec::core {
@@ -148,13 +149,20 @@ struct SessionSummary {
   PeerIdentity identity{};  // set by core::peer::PeerAnalyser
 };
 
-// One message as counted at end of data.
+// One message as counted at end of data. The verdicts of a verified message arrive later,
+// from the verification pool, with a copy of this summary (Recorder::messageVerified or
+// verificationDropped): `verdicts_follow` tells sinks that join them (the store) to count the
+// message there rather than here, so that it is counted once.
 struct MessageSummary {
   Source source = Source::kMilter;
   PortClass port_class = PortClass::kOther;
   bool tls = false;
-  PeerFacts peer{};
-  PeerIdentity identity{};  // set by core::peer::PeerAnalyser
+  // The Received path's class (ReceivedChainTracker; kUnknown when the front-end sees no
+  // headers, as policyd).
+  received::PathClass path = received::PathClass::kUnknown;
+  bool verdicts_follow = false;  // handed to verification: exactly one verdict report follows
+  PeerFacts peer{};              // domains and host names only, never a local part
+  PeerIdentity identity{};       // set by core::peer::PeerAnalyser
 };
 
 }  // namespace mailsec::core

@@ -26,10 +26,15 @@ class Recorder {
   virtual void downgradeSuspected(const DowngradeSuspicion& /*suspicion*/) {}
   // One message's Received chain (core::received::ReceivedChainTracker decides). Not pure.
   virtual void receivedChain(const received::ChainObservation& /*chain*/) {}
-  // One message's SPF, DKIM and DMARC verdicts (core::auth::Authenticator, on its pool).
-  virtual void messageVerified(Source /*source*/, const auth::AuthVerdicts& /*verdicts*/) {}
-  // A message not verified because the verification queue was full (or shutting down).
-  virtual void verificationDropped(Source /*source*/) {}
+  // One message's SPF, DKIM and DMARC verdicts (core::auth::Authenticator, on its pool), with
+  // the summary its messageReceived() had (verdicts_follow set; identity set again by
+  // core::peer::PeerAnalyser). Exactly one of messageVerified() and verificationDropped()
+  // follows each message handed to verification.
+  virtual void messageVerified(const MessageSummary& /*message*/,
+                               const auth::AuthVerdicts& /*verdicts*/) {}
+  // A message handed to verification but not verified: the queue was full, the pool stopped
+  // before (or while) running it, or the verification failed internally.
+  virtual void verificationDropped(const MessageSummary& /*message*/) {}
   // Authentication-Results fields ignored: not from a trusted authserv-id (or over the cap).
   virtual void authenticationResultsIgnored(Source /*source*/, std::size_t /*fields*/) {}
 };

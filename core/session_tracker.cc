@@ -84,14 +84,17 @@ PeerFacts SessionTracker::peerFacts() const {
   return peer;
 }
 
-void SessionTracker::messageEnded() {
+MessageSummary SessionTracker::messageEnded(received::PathClass path, bool verdicts_follow) {
   ++messages_;
   MessageSummary message;
   message.source = source_;
   message.port_class = port_class_;
   message.tls = tls_;
+  message.path = path;
+  message.verdicts_follow = verdicts_follow;
   message.peer = peerFacts();
   recorder_.messageReceived(message);
+  return message;
 }
 
 ClientCertificate SessionTracker::clientCertificate(const TlsFacts& facts) {

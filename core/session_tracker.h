@@ -40,8 +40,11 @@ class SessionTracker {
   void unknownCommand(std::string_view line);
   // MAIL FROM's address (with or without <>); only its domain is kept, lower-cased.
   void mailFrom(std::string_view sender);
-  // A message reached end of data.
-  void messageEnded();
+  // A message reached end of data: reports it (messageReceived) and returns what it reported.
+  // `path`: its Received path class, when the front-end saw its headers; `verdicts_follow`:
+  // the front-end hands it to verification, which reports the verdicts with this summary.
+  MessageSummary messageEnded(received::PathClass path = received::PathClass::kUnknown,
+                              bool verdicts_follow = false);
   // The session ended; counts it once. Later calls do nothing.
   void closed();
   // The front-end's connection ended before any SMTP session began on it (a milter connection

@@ -112,7 +112,8 @@ Catalogue::Catalogue(prometheus::Registry& registry)
                       {"source"}),
       verifications_dropped(registry, specs_, "mailsec_verifications_dropped_total",
                             "Messages not verified because the verification queue was full (or "
-                            "the daemon was stopping); the mail is unaffected.",
+                            "the daemon was stopping, or verification failed internally); the "
+                            "mail is unaffected.",
                             {"source"}),
       authentication_results_ignored(
           registry, specs_, "mailsec_authentication_results_ignored_total",

@@ -39,11 +39,12 @@ class FanOutRecorder final : public core::Recorder {
   void receivedChain(const core::received::ChainObservation& chain) override {
     for (auto* s : sinks_) s->receivedChain(chain);
   }
-  void messageVerified(core::Source source, const core::auth::AuthVerdicts& verdicts) override {
-    for (auto* s : sinks_) s->messageVerified(source, verdicts);
+  void messageVerified(const core::MessageSummary& message,
+                       const core::auth::AuthVerdicts& verdicts) override {
+    for (auto* s : sinks_) s->messageVerified(message, verdicts);
   }
-  void verificationDropped(core::Source source) override {
-    for (auto* s : sinks_) s->verificationDropped(source);
+  void verificationDropped(const core::MessageSummary& message) override {
+    for (auto* s : sinks_) s->verificationDropped(message);
   }
   void authenticationResultsIgnored(core::Source source, std::size_t fields) override {
     for (auto* s : sinks_) s->authenticationResultsIgnored(source, fields);

@@ -67,7 +67,7 @@ void PrometheusRecorder::receivedChain(const core::received::ChainObservation& c
   count(catalogue_.received_headers_unparsable, Unparsable::kTruncated, chain.truncated);
 }
 
-void PrometheusRecorder::messageVerified(core::Source /*source*/,
+void PrometheusRecorder::messageVerified(const core::MessageSummary& /*message*/,
                                          const core::auth::AuthVerdicts& verdicts) {
   if (verdicts.spf) catalogue_.spf_results.inc(verdicts.spf->result, verdicts.spf->error);
   for (const auto& dkim : verdicts.dkim) {
@@ -85,8 +85,8 @@ void PrometheusRecorder::messageVerified(core::Source /*source*/,
   catalogue_.verdict_sources.inc(verdicts.source);
 }
 
-void PrometheusRecorder::verificationDropped(core::Source source) {
-  catalogue_.verifications_dropped.inc(source);
+void PrometheusRecorder::verificationDropped(const core::MessageSummary& message) {
+  catalogue_.verifications_dropped.inc(message.source);
 }
 
 void PrometheusRecorder::authenticationResultsIgnored(core::Source source, std::size_t fields) {

@@ -20,8 +20,9 @@ class PrometheusRecorder final : public core::Recorder {
   void internalError(core::Component component) override;
   void downgradeSuspected(const core::DowngradeSuspicion& suspicion) override;
   void receivedChain(const core::received::ChainObservation& chain) override;
-  void messageVerified(core::Source source, const core::auth::AuthVerdicts& verdicts) override;
-  void verificationDropped(core::Source source) override;
+  void messageVerified(const core::MessageSummary& message,
+                       const core::auth::AuthVerdicts& verdicts) override;
+  void verificationDropped(const core::MessageSummary& message) override;
   void authenticationResultsIgnored(core::Source source, std::size_t fields) override;
 
  private:

@@ -114,7 +114,6 @@ void MilterSession::body(std::string_view chunk) {
 void MilterSession::endOfMessage(const MacroReader& macros) {
   readTls(macros);
   readAuth(macros);
-  tracker_.messageEnded();
 
   const core::TlsFacts& tls = tracker_.tlsFacts();
   core::received::LiveSession live;
@@ -135,8 +134,12 @@ void MilterSession::endOfMessage(const MacroReader& macros) {
                            " over the per-message caps, ", chain.malformed, " malformed, ",
                            chain.truncated, " over the parser's bounds; mail unaffected");
   }
+  // The message is counted with its path; a copy of its summary (peer facts: domains and
+  // host names only) goes with the verification, whose verdicts are filed under it.
+  const bool verify = verification_ != nullptr;
+  core::MessageSummary message = tracker_.messageEnded(chain.path, verify);
   // The lookups and signature checks run on the pool; the MTA gets its reply at once.
-  if (verification_) authenticator_->submit(std::move(verification_));
+  if (verify) authenticator_->submit(std::move(verification_), std::move(message));
 }
 
 void MilterSession::abortMessage() {

@@ -3,7 +3,9 @@
 // SessionTracker and the per-message header consumers (ReceivedChainTracker; header() is the
 // one place that dispatches a header, so another consumer is added beside it there).
 // Decides nothing itself: what counts as a session, a TLS session, a message or a Received
-// chain is core's.
+// chain is core's. At end of message the chain is reported first, then the message (with its
+// path class), whose summary is handed to verification with the message so that its verdicts
+// are filed under the same peer.
 //
 // Input: MTA macros and peer strings, untrusted and bounded by core.
 // Thread-safety: owned through smfi_setpriv; libmilter serialises one connection's callbacks.

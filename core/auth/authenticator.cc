@@ -38,29 +38,38 @@ std::string envelopeAddress(std::string_view mail_from) {
   return bounded(mail_from);
 }
 
+// Reports exactly once per message: the verdicts, or a drop when it never ran (queue full,
+// destroyed at stop), was cut short by shutdown, or threw (the pool contains the exception
+// and destroys the task).
 class VerifyTask final : public VerificationTask {
  public:
-  VerifyTask(Authenticator& authenticator, std::unique_ptr<MessageVerification> message)
-      : authenticator_(authenticator), message_(std::move(message)) {}
+  VerifyTask(Authenticator& authenticator, std::unique_ptr<MessageVerification> message,
+             MessageSummary summary)
+      : authenticator_(authenticator), message_(std::move(message)), summary_(std::move(summary)) {}
+  ~VerifyTask() override {
+    if (!reported_) authenticator_.recorder().verificationDropped(summary_);
+  }
+  VerifyTask(const VerifyTask&) = delete;
+  VerifyTask& operator=(const VerifyTask&) = delete;
+
   void run() override {
     const AuthVerdicts verdicts = message_->finish();
     Recorder& recorder = authenticator_.recorder();
-    if (authenticator_.stopping()) {
-      // Cut short by shutdown: not a verdict about the message.
-      recorder.verificationDropped(authenticator_.source());
-      return;
-    }
+    if (authenticator_.stopping()) return;  // cut short by shutdown: not a verdict (dropped)
     if (message_->ignoredAuthResults() > 0) {
       recorder.authenticationResultsIgnored(authenticator_.source(),
                                             message_->ignoredAuthResults());
     }
-    recorder.messageVerified(authenticator_.source(), verdicts);
+    reported_ = true;
+    recorder.messageVerified(summary_, verdicts);
     message_.reset();  // frees the per-message state (and the local part) now
   }
 
  private:
   Authenticator& authenticator_;
   std::unique_ptr<MessageVerification> message_;
+  MessageSummary summary_;
+  bool reported_ = false;
 };
 
 }  // namespace
@@ -164,10 +173,17 @@ std::unique_ptr<MessageVerification> Authenticator::begin(std::string_view clien
   return std::make_unique<MessageVerification>(*this, std::move(envelope));
 }
 
-void Authenticator::submit(std::unique_ptr<MessageVerification> message) {
-  if (!message) return;
-  std::unique_ptr<VerificationTask> task = std::make_unique<VerifyTask>(*this, std::move(message));
-  if (!pool_.trySubmit(task)) recorder_.verificationDropped(source_);
+void Authenticator::submit(std::unique_ptr<MessageVerification> message, MessageSummary summary) {
+  summary.source = source_;
+  summary.verdicts_follow = true;
+  if (!message) {
+    recorder_.verificationDropped(summary);
+    return;
+  }
+  std::unique_ptr<VerificationTask> task =
+      std::make_unique<VerifyTask>(*this, std::move(message), std::move(summary));
+  // Refused (queue full, stopping): the task's destructor reports the drop.
+  pool_.trySubmit(task);
 }
 
 DnsAnswer StoppableResolver::query(std::string_view name, std::uint16_t type) {
@@ -180,8 +196,8 @@ DnsAnswer StoppableResolver::query(std::string_view name, std::uint16_t type) {
 }
 
 void Authenticator::stop(std::chrono::milliseconds drain) {
-  const std::size_t left = pool_.stop(drain, [this] { guarded_.stop(); });
-  for (std::size_t i = 0; i < left; ++i) recorder_.verificationDropped(source_);
+  // Tasks never run are destroyed in stop(): each reports its drop.
+  pool_.stop(drain, [this] { guarded_.stop(); });
 }
 
 }  // namespace mailsec::core::auth

@@ -4,7 +4,8 @@
 // message gets a MessageVerification that the front-end feeds while the message streams
 // (envelope, header fields, body chunks — CPU only) and hands back at end of message, after
 // which the DNS lookups and signature checks run on the pool and the verdicts go to the
-// Recorder (messageVerified). A full queue drops the verification (verificationDropped).
+// Recorder (messageVerified, with the message's summary from end of message, so sinks can file
+// the verdicts under its peer). A full queue drops the verification (verificationDropped).
 //
 // Trusted Authentication-Results (config auth.trusted_authserv_ids): when a field from a
 // trusted authserv-id is present, its verdicts are recorded instead of verifying again;
@@ -114,8 +115,11 @@ class Authenticator {
   // A new message: the envelope (client address, HELO, MAIL FROM without <>).
   std::unique_ptr<MessageVerification> begin(std::string_view client_address, std::string_view helo,
                                              std::string_view mail_from);
-  // Hands a fed message to the pool; counts a drop when the queue is full. Never blocks.
-  void submit(std::unique_ptr<MessageVerification> message);
+  // Hands a fed message to the pool with the summary its messageReceived() reported (peer
+  // facts: domains only); the verdicts are reported with it (messageVerified), or a drop
+  // (verificationDropped) when the queue is full, the pool stops first, or the verification
+  // fails: exactly one report per submitted message. Never blocks.
+  void submit(std::unique_ptr<MessageVerification> message, MessageSummary summary = {});
   // Stops accepting; waits up to `drain` for queued verifications. Idempotent.
   void stop(std::chrono::milliseconds drain = VerificationPool::kDefaultDrain);
 

@@ -60,11 +60,18 @@ void PeerAnalyser::downgradeSuspected(const DowngradeSuspicion& suspicion) {
   downstream_.downgradeSuspected(suspicion);
 }
 
-void PeerAnalyser::messageVerified(Source source, const auth::AuthVerdicts& verdicts) {
-  downstream_.messageVerified(source, verdicts);
+void PeerAnalyser::messageVerified(const MessageSummary& message,
+                                   const auth::AuthVerdicts& verdicts) {
+  MessageSummary enriched = message;
+  enriched.identity = derivePeerIdentity(message.peer, psl_);
+  downstream_.messageVerified(enriched, verdicts);
 }
 
-void PeerAnalyser::verificationDropped(Source source) { downstream_.verificationDropped(source); }
+void PeerAnalyser::verificationDropped(const MessageSummary& message) {
+  MessageSummary enriched = message;
+  enriched.identity = derivePeerIdentity(message.peer, psl_);
+  downstream_.verificationDropped(enriched);
+}
 
 void PeerAnalyser::authenticationResultsIgnored(Source source, std::size_t fields) {
   downstream_.authenticationResultsIgnored(source, fields);

@@ -1,7 +1,9 @@
 // peer_analyser.h — the core::Recorder in front of the sinks that decides who a session's
 // peer is (peer_identity.h) and whether the session looks like a STARTTLS downgrade
 // (downgrade.h), then passes the enriched summaries on and reports each suspicion with
-// downgradeSuspected(). The front-ends stay unchanged; the sinks decide nothing.
+// downgradeSuspected(); the message summaries that come with verdicts (messageVerified,
+// verificationDropped) get the same identity. The front-ends stay unchanged; the sinks decide
+// nothing.
 //
 // Input: summaries from SessionTracker (bounded, untrusted peer text). Thread-safety: safe
 // from any thread (PeerHistory locks; the clock must be thread-safe). Never blocks on I/O,
@@ -33,8 +35,9 @@ class PeerAnalyser final : public Recorder {
   void inputError(Source source, InputErrorKind kind) override;
   void internalError(Component component) override;
   void downgradeSuspected(const DowngradeSuspicion& suspicion) override;
-  void messageVerified(Source source, const auth::AuthVerdicts& verdicts) override;
-  void verificationDropped(Source source) override;
+  // The verdicts' message summary gets the same identity its messageReceived() got.
+  void messageVerified(const MessageSummary& message, const auth::AuthVerdicts& verdicts) override;
+  void verificationDropped(const MessageSummary& message) override;
   void authenticationResultsIgnored(Source source, std::size_t fields) override;
   // Received chains carry no peer identity: passed on unchanged (issue 3).
   void receivedChain(const received::ChainObservation& chain) override {

@@ -2,8 +2,19 @@
 // organisation domain and of suspected STARTTLS downgrades. Several processes (the milter,
 // policyd, mailsec-report) may open one file; each writes through one connection on one thread.
 //
-// Schema (user_version 1): session_rollups, message_rollups, downgrades — see store.cc. Counts
-// are added with upserts inside one transaction per flush, so a flush is all or nothing.
+// Schema (user_version 1): session_rollups, message_rollups, downgrades, auth_rollups,
+// path_rollups — see store.cc. Counts are added with upserts inside one transaction per flush,
+// so a flush is all or nothing.
+//
+// message_rollups counts each message once, per day × source × port × peer organisation
+// domain × TLS × path class × SPF × DKIM × DMARC × DMARC policy × auth method. Verdicts come
+// from the verification pool after end of message, so a verified message is rolled up when
+// they arrive, from the summary the milter handed to verification with it (StoreRecorder); a
+// message whose verification is dropped (queue full, shutdown, internal failure) is rolled up
+// then with verdicts "unknown", as is every message not handed to verification (auth off,
+// policyd). The verification pool bounds the wait (DNS deadlines, queue capacity, drain at
+// stop). A message is filed under the day its verdicts arrive (seconds after end of message).
+// auth_rollups and path_rollups keep the per-day totals (and the SPF error class).
 //
 // Input: a trusted path (configuration); the file itself is not trusted (it may be corrupt,
 // locked, read-only or on a full disk): every failure is a StoreError, never an exception or a

@@ -31,8 +31,21 @@ MessageKey StoreRecorder::messageKey(const core::MessageSummary& m, Day day) {
   k.peer_domain = m.identity.domain;
   k.peer_source = toLabel(m.identity.source);
   k.tls = m.tls;
-  // path, spf, dkim, dmarc, dmarc_policy and auth_method stay kNotFed until the recorder
-  // reports them per message (issues 3 and 4).
+  k.path = toLabel(m.path);
+  // spf, dkim, dmarc, dmarc_policy and auth_method stay kNotFed: no verdicts (not verified,
+  // or dropped); verifiedMessageKey() fills them.
+  return k;
+}
+
+MessageKey StoreRecorder::verifiedMessageKey(const core::MessageSummary& m,
+                                             const core::auth::AuthVerdicts& v, Day day) {
+  MessageKey k = messageKey(m, day);
+  AuthKey a = authKey(m.source, v, day);
+  k.spf = std::move(a.spf);
+  k.dkim = std::move(a.dkim);
+  k.dmarc = std::move(a.dmarc);
+  k.dmarc_policy = std::move(a.dmarc_policy);
+  k.auth_method = std::move(a.auth_method);
   return k;
 }
 
@@ -57,10 +70,20 @@ AuthKey StoreRecorder::authKey(core::Source source, const core::auth::AuthVerdic
   return k;
 }
 
-void StoreRecorder::messageVerified(core::Source source, const core::auth::AuthVerdicts& verdicts) {
+void StoreRecorder::messageVerified(const core::MessageSummary& message,
+                                    const core::auth::AuthVerdicts& verdicts) {
   StoreEvent e;
-  e.kind = StoreEvent::Kind::kAuth;
-  e.auth = authKey(source, verdicts, today(clock_()));
+  e.kind = StoreEvent::Kind::kVerified;
+  const Day day = today(clock_());
+  e.auth = authKey(message.source, verdicts, day);
+  e.message = verifiedMessageKey(message, verdicts, day);
+  writer_.enqueue(std::move(e));
+}
+
+void StoreRecorder::verificationDropped(const core::MessageSummary& message) {
+  StoreEvent e;
+  e.kind = StoreEvent::Kind::kMessage;
+  e.message = messageKey(message, today(clock_()));
   writer_.enqueue(std::move(e));
 }
 
@@ -81,6 +104,7 @@ void StoreRecorder::sessionClosed(const core::SessionSummary& session) {
 }
 
 void StoreRecorder::messageReceived(const core::MessageSummary& message) {
+  if (message.verdicts_follow) return;  // counted when its verdicts (or its drop) arrive
   StoreEvent e;
   e.kind = StoreEvent::Kind::kMessage;
   e.message = messageKey(message, today(clock_()));

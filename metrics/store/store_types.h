@@ -33,8 +33,9 @@ std::string dayText(Day day);
 // Parses YYYY-MM-DD; false when it is not a valid date.
 bool parseDay(const std::string& text, Day& out);
 
-// The value written into a dimension column that nothing feeds yet (e.g. SPF before
-// verification reports per message).
+// The value written into a dimension column nothing reported for the row: the verdict columns
+// of a message not verified (verification off or dropped, policyd), the path of a message
+// whose headers the front-end does not see (policyd).
 inline constexpr const char* kNotFed = "unknown";
 
 // One row of session_rollups, minus its count.
@@ -75,8 +76,8 @@ struct DowngradeKey {
   bool operator<(const DowngradeKey& o) const { return tie() < o.tie(); }
 };
 
-// One row of auth_rollups (messages by their verdicts, per day; the verdicts reach the
-// recorder without the message's peer, so this table has no peer columns).
+// One row of auth_rollups (messages by their verdicts, per day, with the SPF error class and
+// where the verdicts came from; the per-peer verdicts are message_rollups' columns).
 struct AuthKey {
   Day day = 0;
   std::string source, verdict_source, spf, spf_error, dkim, dmarc, dmarc_policy, auth_method;

@@ -102,6 +102,10 @@ void StoreWriter::flush() {
       case StoreEvent::Kind::kAuth:
         pending_.auth[std::move(e.auth)] += 1;
         break;
+      case StoreEvent::Kind::kVerified:
+        pending_.messages[std::move(e.message)] += 1;
+        pending_.auth[std::move(e.auth)] += 1;
+        break;
       case StoreEvent::Kind::kPath:
         pending_.paths[std::move(e.path)] += 1;
         break;

@@ -49,7 +49,8 @@ struct StoreEvent {
     kMessage,
     kDowngrade,
     kAuth,
-    kPath
+    kPath,
+    kVerified  // a verified message: its message_rollups row (message) and auth row (auth)
   } kind = Kind::kSession;
   SessionKey session;
   MessageKey message;

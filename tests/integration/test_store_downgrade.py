@@ -5,7 +5,14 @@ while mailsec-report --downgrades names the peer.
 
 One private Postfix (XCLIENT from loopback presents distinct peers: NAME= is the verified
 client name the milter files the peer under) and one mailsec-milter per test on the port the
-Postfix points at, each with its own store."""
+Postfix points at, each with its own store.
+
+StorePerPeerVerdictsTest: with verification against the DNS test world (authworld/), every
+message's row in message_rollups carries its peer's organisation domain, its Received path
+class and its SPF, DKIM, DMARC, DMARC policy and auth method as the world's table says, once
+per message; mailsec-report --month then has no "nothing recorded" note for them."""
+import datetime
+import json
 import os
 import sqlite3
 import subprocess
@@ -18,11 +25,13 @@ from harness.pki import TestPki
 from harness.ports import free_port, wait_until
 from harness.prometheus import Prometheus
 from harness.smtp import swaks
+from test_auth_postfix import AUTH_YAML, VERIFY_TIMEOUT, AuthWorld
+from authworld import world
 
 RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packaging",
                      "prometheus", "mailsec-rules.yml")
 
-CONFIG = """\
+BASE_CONFIG = """\
 port_classes:
   mx: {{ports: [{mx}]}}
   submission: {{ports: [{sub}]}}
@@ -30,6 +39,8 @@ log: {{level: info}}
 store:
   path: {store}
   flush_seconds: 1
+"""
+CONFIG = BASE_CONFIG + """\
 downgrade:
   min_sessions: {min_sessions}
   min_tls_share: 0.99
@@ -258,3 +269,110 @@ class StoreAndDowngradeTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+# (message of the world's table, HELO, STARTTLS): without a verified client name (XCLIENT
+# NAME=[UNAVAILABLE]) each message is filed under its HELO's organisation domain.
+PER_PEER = [
+    ("aligned-pass", "mx1.alpha-peer.test", True),
+    ("spoofed-reject", "mx.beta-peer.test", False),
+    ("softfail-quarantine", "mx.beta-peer.test", False),
+]
+
+
+def expected_columns(m: dict) -> tuple:
+    """The verdict columns the store keeps for a message of the world's table: DKIM pass when
+    any signature passed, else the first signature's result, "none" without one."""
+    dkim = [result for result, _ in m["dkim"]]
+    dkim_column = "pass" if "pass" in dkim else (dkim[0] if dkim else "none")
+    return (m["spf"][0], dkim_column, m["dmarc"][0], m["dmarc"][1], m["method"])
+
+
+def message_rows(path: str, domains: tuple) -> dict:
+    if not os.path.exists(path):
+        return {}
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
+    try:
+        marks = ",".join("?" * len(domains))
+        rows = db.execute(
+            "SELECT peer_domain, peer_source, tls, path, spf, dkim, dmarc, dmarc_policy, "
+            f"auth_method, sum(messages) FROM message_rollups WHERE peer_domain IN ({marks}) "
+            "GROUP BY 1, 2, 3, 4, 5, 6, 7, 8, 9", domains).fetchall()
+        return {tuple(r[:-1]): r[-1] for r in rows}
+    except sqlite3.OperationalError:  # not created yet
+        return {}
+    finally:
+        db.close()
+
+
+class StorePerPeerVerdictsTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        cls.workdir = new_workdir(cls.__name__)
+        cls.world = AuthWorld(cls.workdir)
+        cls.statuses = []
+        try:
+            cls.pki = TestPki(os.path.join(cls.workdir, "pki"))
+            cls.mx_port, cls.sub_port = free_port(), free_port()
+            cls.milter_port, cls.metrics_port = free_port(), free_port()
+            cls.store = os.path.join(cls.workdir, "store.sqlite")
+            cls.mta = postfix_mta(cls.workdir, cls.mx_port, cls.sub_port, cls.milter_port,
+                                  cls.pki)
+            cls.milter = processes.milter(
+                cls.workdir, cls.milter_port, cls.metrics_port,
+                BASE_CONFIG.format(mx=cls.mx_port, sub=cls.sub_port, store=cls.store)
+                + cls.world.dns.milter_dns_yaml(timeout_ms=1500, dnssec="validate")
+                + AUTH_YAML)
+            cls.milter.start()
+            cls.mta.start()
+        except Exception:
+            cls.world.stop()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.mta.stop()
+        if cls.milter.alive():
+            cls.statuses.append(cls.milter.stop())
+        cls.world.stop()
+        remove_workdir(cls.workdir, cls.statuses)
+
+    def test_message_rows_carry_each_peers_path_and_verdicts(self):
+        table = {m["id"]: m for m in world.MESSAGES}
+        want = {}
+        for mid, helo, tls in PER_PEER:
+            m = table[mid]
+            swaks(self.mx_port, tls=tls, sender=m["mail_from"], ehlo=helo,
+                  data=self.world.messages[mid], xclient_addr=m["ip"],
+                  xclient_name="[UNAVAILABLE]")
+            # No Received header in the world's messages: the path is the inbound hop alone.
+            key = (helo.split(".", 1)[1], "helo", int(tls), "all_tls" if tls else "cleartext_hop",
+                   *expected_columns(m))
+            want[key] = want.get(key, 0) + 1
+        domains = tuple(sorted({k[0] for k in want}))
+        try:
+            wait_until(lambda: sum(message_rows(self.store, domains).values()) >= len(PER_PEER),
+                       timeout=VERIFY_TIMEOUT, interval=0.25,
+                       what="the verified messages in the store")
+        except TimeoutError:
+            self.fail(f"store rows {message_rows(self.store, domains)}, want {want}\n"
+                      f"{self.milter.log()[-3000:]}")
+        time.sleep(1.5)  # one more flush: nothing may be counted twice
+        self.assertEqual(message_rows(self.store, domains), want)
+
+        # The monthly report reads the columns: real verdicts, so no "nothing recorded" note.
+        month = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m")
+        out = os.path.join(self.workdir, "report")
+        binary = os.path.join(processes.build_dir(), "report", "mailsec-report")
+        r = subprocess.run([binary, "--month", month, "--store", self.store, "--source",
+                            "milter", "--out", out], capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(out, f"mailsec-adoption-{month}.json")) as f:
+            got = json.load(f)
+        for name in ("spf_results", "dkim_results", "dmarc_results", "dmarc_policies",
+                     "auth_methods", "received_paths"):
+            t = got["tables"][name]
+            self.assertNotIn("nothing recorded", t.get("note") or "", name)
+        methods = {r["key"][0]: r["count"] for r in got["tables"]["auth_methods"]["rows"]}
+        self.assertEqual(methods, {"dkim_and_spf": 1, "none": 2})
+

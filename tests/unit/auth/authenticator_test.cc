@@ -24,12 +24,12 @@ class VerdictRecorder final : public Recorder {
   void unknownCommand(Source, UnknownCommandSignature) override {}
   void inputError(Source, InputErrorKind) override {}
   void internalError(Component) override { ++errors; }
-  void messageVerified(Source, const AuthVerdicts& v) override {
+  void messageVerified(const MessageSummary&, const AuthVerdicts& v) override {
     std::lock_guard lock(mutex);
     verdicts.push_back(v);
     changed.notify_all();
   }
-  void verificationDropped(Source) override { ++dropped; }
+  void verificationDropped(const MessageSummary&) override { ++dropped; }
   void authenticationResultsIgnored(Source, std::size_t fields) override { ignored += fields; }
 
   bool waitFor(std::size_t n) {

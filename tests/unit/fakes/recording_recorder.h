@@ -22,6 +22,10 @@ class RecordingRecorder final : public core::Recorder {
   void internalError(core::Component component) override { internal_errors.push_back(component); }
   void receivedChain(const core::received::ChainObservation& c) override { chains.push_back(c); }
   void downgradeSuspected(const core::DowngradeSuspicion& d) override { downgrades.push_back(d); }
+  void messageVerified(const core::MessageSummary& m, const core::auth::AuthVerdicts& v) override {
+    verified.emplace_back(m, v);
+  }
+  void verificationDropped(const core::MessageSummary& m) override { dropped.push_back(m); }
 
   std::vector<core::SessionSummary> sessions;
   std::vector<core::MessageSummary> messages;
@@ -30,6 +34,8 @@ class RecordingRecorder final : public core::Recorder {
   std::vector<core::Component> internal_errors;
   std::vector<core::received::ChainObservation> chains;
   std::vector<core::DowngradeSuspicion> downgrades;
+  std::vector<std::pair<core::MessageSummary, core::auth::AuthVerdicts>> verified;
+  std::vector<core::MessageSummary> dropped;  // verificationDropped
 };
 
 }  // namespace mailsec::testing

@@ -22,13 +22,17 @@ class NoMacros final : public MacroReader {
 class VerdictRecorder final : public core::Recorder {
  public:
   void sessionClosed(const core::SessionSummary&) override {}
-  void messageReceived(const core::MessageSummary&) override {}
   void unknownCommand(core::Source, core::UnknownCommandSignature) override {}
   void inputError(core::Source, core::InputErrorKind) override {}
   void internalError(core::Component) override {}
-  void messageVerified(core::Source, const core::auth::AuthVerdicts& v) override {
+  void messageReceived(const core::MessageSummary& m) override {
+    std::lock_guard lock(mutex);
+    received.push_back(m);
+  }
+  void messageVerified(const core::MessageSummary& m, const core::auth::AuthVerdicts& v) override {
     std::lock_guard lock(mutex);
     verdicts.push_back(v);
+    summaries.push_back(m);
   }
   std::size_t count() {
     std::lock_guard lock(mutex);
@@ -36,6 +40,8 @@ class VerdictRecorder final : public core::Recorder {
   }
   std::mutex mutex;
   std::vector<core::auth::AuthVerdicts> verdicts;
+  std::vector<core::MessageSummary> summaries;  // what came with each verdict
+  std::vector<core::MessageSummary> received;   // messageReceived
 };
 
 class MilterAuth : public ::testing::Test {
@@ -82,6 +88,17 @@ TEST_F(MilterAuth, EndOfMessageHandsTheMessageToVerification) {
   ASSERT_TRUE(v.dmarc);
   EXPECT_EQ(v.dmarc->result, core::auth::DmarcResult::kPass);
   EXPECT_EQ(v.dmarc->policy, core::auth::DmarcPolicy::kQuarantine);
+  // The verdicts come with the summary the message was counted with: the store files them
+  // under its peer and counts the message there, once.
+  ASSERT_EQ(recorder_.received.size(), 1u);
+  EXPECT_TRUE(recorder_.received[0].verdicts_follow);
+  const auto& m = recorder_.summaries[0];
+  EXPECT_TRUE(m.verdicts_follow);
+  EXPECT_EQ(m.source, core::Source::kMilter);
+  EXPECT_EQ(m.peer.helo, "mail.example.org");
+  EXPECT_EQ(m.peer.sender_domain, "example.org") << "the domain, never the local part";
+  EXPECT_EQ(m.path, recorder_.received[0].path);
+  EXPECT_EQ(m.tls, recorder_.received[0].tls);
 }
 
 TEST_F(MilterAuth, AbortedMessageAndLostConnectionAreNotVerified) {
@@ -119,6 +136,8 @@ TEST_F(MilterAuth, WithoutAnAuthenticatorNothingIsVerified) {
   settle();
   EXPECT_EQ(recorder_.count(), 0u);
   EXPECT_EQ(dns_.queries(), 0);
+  ASSERT_EQ(recorder_.received.size(), 1u);
+  EXPECT_FALSE(recorder_.received[0].verdicts_follow) << "counted at end of message";
 }
 
 }  // namespace

@@ -144,5 +144,29 @@ TEST_F(PeerAnalyserTest, MessagesGetTheIdentityAndOtherCallsPassThrough) {
   EXPECT_EQ(sink_.internal_errors.size(), 1u);
 }
 
+TEST_F(PeerAnalyserTest, VerdictsAndDropsGetTheIdentityOfTheirMessage) {
+  MessageSummary a;
+  a.verdicts_follow = true;
+  a.peer.client_name = "mx1.alpha.com";
+  MessageSummary b;
+  b.verdicts_follow = true;
+  b.peer.client_name = "unknown";
+  b.peer.helo = "relay.beta.com";
+  auth::AuthVerdicts v;
+  v.spf = auth::SpfVerdict{auth::SpfResult::kPass, auth::SpfError::kNone,
+                           auth::SpfIdentity::kMailFrom, "alpha.com"};
+  analyser_.messageVerified(a, v);
+  analyser_.verificationDropped(b);
+  ASSERT_EQ(sink_.verified.size(), 1u);
+  EXPECT_EQ(sink_.verified[0].first.identity.domain, "alpha.com");
+  EXPECT_EQ(sink_.verified[0].first.identity.source, PeerDomainSource::kReverseDns);
+  EXPECT_TRUE(sink_.verified[0].first.verdicts_follow);
+  ASSERT_TRUE(sink_.verified[0].second.spf);
+  EXPECT_EQ(sink_.verified[0].second.spf->result, auth::SpfResult::kPass);
+  ASSERT_EQ(sink_.dropped.size(), 1u);
+  EXPECT_EQ(sink_.dropped[0].identity.domain, "beta.com");
+  EXPECT_EQ(sink_.dropped[0].identity.source, PeerDomainSource::kHelo);
+}
+
 }  // namespace
 }  // namespace mailsec::core::peer

@@ -17,8 +17,10 @@ class CountingRecorder final : public core::Recorder {
   void internalError(core::Component) override { ++calls[4]; }
   void downgradeSuspected(const core::DowngradeSuspicion&) override { ++calls[5]; }
   void receivedChain(const core::received::ChainObservation&) override { ++calls[6]; }
-  void messageVerified(core::Source, const core::auth::AuthVerdicts&) override { ++calls[7]; }
-  void verificationDropped(core::Source) override { ++calls[8]; }
+  void messageVerified(const core::MessageSummary&, const core::auth::AuthVerdicts&) override {
+    ++calls[7];
+  }
+  void verificationDropped(const core::MessageSummary&) override { ++calls[8]; }
   void authenticationResultsIgnored(core::Source, std::size_t) override { ++calls[9]; }
   int calls[10] = {};
 };
@@ -31,8 +33,8 @@ void callEveryMethod(core::Recorder& r) {
   r.internalError(core::Component::kOther);
   r.downgradeSuspected({});
   r.receivedChain({});
-  r.messageVerified(core::Source::kMilter, {});
-  r.verificationDropped(core::Source::kMilter);
+  r.messageVerified({}, {});
+  r.verificationDropped({});
   r.authenticationResultsIgnored(core::Source::kMilter, 2);
 }
 

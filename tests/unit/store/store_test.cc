@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 
+#include "core/peer/peer_analyser.h"
 #include "metrics/store/store.h"
 #include "metrics/store/store_recorder.h"
 #include "metrics/store/store_writer.h"
@@ -296,8 +297,10 @@ TEST_F(StoreTest, VerdictsAndPathsArePerDayRollups) {
   EXPECT_EQ(key.dmarc, "none");
   EXPECT_EQ(key.dmarc_policy, "absent");
   EXPECT_EQ(key.auth_method, "dkim_and_spf");
-  r.messageVerified(core::Source::kMilter, v);
-  r.messageVerified(core::Source::kMilter, v);
+  core::MessageSummary m;
+  m.verdicts_follow = true;
+  r.messageVerified(m, v);
+  r.messageVerified(m, v);
   core::received::ChainObservation chain;
   chain.path = core::received::PathClass::kCleartextHop;
   r.receivedChain(chain);
@@ -315,6 +318,87 @@ TEST_F(StoreTest, VerdictsAndPathsArePerDayRollups) {
                    "AND day='2024-10-04'"),
             2);
   EXPECT_EQ(number("SELECT sum(messages) FROM path_rollups WHERE path='cleartext_hop'"), 1);
+  sqlite3_close(db);
+}
+
+// Issue 7's per-peer dimensions: two peers' messages, through PeerAnalyser as in a daemon,
+// each counted once in message_rollups with its peer, path and verdicts.
+TEST_F(StoreTest, MessageRowsCarryTheirPeersPathAndVerdicts) {
+  StoreWriter w(options(), health_, clock_);
+  ASSERT_FALSE(w.open());
+  StoreRecorder r(w, clock_);
+  const auto psl = core::peer::PublicSuffixList::parse("com\nnet\n");
+  core::peer::PeerHistory history(30, 1000);
+  core::peer::PeerAnalyser analyser(psl, core::peer::DowngradeThresholds{}, history, r, clock_);
+
+  // alpha.com (verified reverse name), TLS, all-TLS path: verified twice.
+  core::MessageSummary alpha;
+  alpha.port_class = core::PortClass::kMx;
+  alpha.tls = true;
+  alpha.path = core::received::PathClass::kAllTls;
+  alpha.verdicts_follow = true;
+  alpha.peer.client_name = "mx1.alpha.com";
+  alpha.peer.helo = "mx1.alpha.com";
+  alpha.peer.sender_domain = "alpha.com";
+  core::auth::AuthVerdicts pass;
+  pass.spf = core::auth::SpfVerdict{core::auth::SpfResult::kPass, core::auth::SpfError::kNone,
+                                    core::auth::SpfIdentity::kMailFrom, "alpha.com"};
+  pass.dkim.push_back({core::auth::DkimResult::kPass, core::auth::DkimReason::kNone,
+                       core::auth::DkimAlgorithm::kRsaSha256, "alpha.com", 2048});
+  pass.dmarc = core::auth::DmarcVerdict{core::auth::DmarcResult::kPass,
+                                        core::auth::DmarcPolicy::kReject,
+                                        false,
+                                        true,
+                                        true,
+                                        "alpha.com"};
+  core::auth::AuthVerdicts fail;
+  fail.spf = core::auth::SpfVerdict{core::auth::SpfResult::kFail, core::auth::SpfError::kNone,
+                                    core::auth::SpfIdentity::kMailFrom, "alpha.com"};
+  analyser.messageReceived(alpha);
+  analyser.messageReceived(alpha);
+  analyser.messageVerified(alpha, pass);
+  analyser.messageVerified(alpha, fail);
+
+  // beta.net (HELO), cleartext hop: one verification dropped, one message not verified.
+  core::MessageSummary beta;
+  beta.port_class = core::PortClass::kMx;
+  beta.path = core::received::PathClass::kCleartextHop;
+  beta.verdicts_follow = true;
+  beta.peer.client_name = "unknown";
+  beta.peer.helo = "relay.beta.net";
+  analyser.messageReceived(beta);
+  analyser.verificationDropped(beta);
+  beta.verdicts_follow = false;
+  analyser.messageReceived(beta);
+  w.flushNow();
+
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db,
+                               "SELECT day||' '||source||' '||port_class||' '||peer_domain||' '||"
+                               "peer_source||' '||tls||' '||path||' '||spf||' '||dkim||' '||"
+                               "dmarc||' '||dmarc_policy||' '||auth_method||' '||messages "
+                               "FROM message_rollups ORDER BY peer_domain, spf",
+                               -1, &st, nullptr),
+            SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(st) == SQLITE_ROW) {
+    rows.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+  }
+  sqlite3_finalize(st);
+  const std::vector<std::string> want = {
+      "2024-10-04 milter mx alpha.com rdns 1 all_tls fail none none absent none 1",
+      "2024-10-04 milter mx alpha.com rdns 1 all_tls pass pass pass reject dkim_and_spf 1",
+      "2024-10-04 milter mx beta.net helo 0 cleartext_hop unknown unknown unknown unknown "
+      "unknown 2",
+  };
+  EXPECT_EQ(rows, want) << "every message once, under its peer";
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT sum(messages) FROM auth_rollups", -1, &st, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int64(st, 0), 2) << "the per-day verdict totals: verified only";
+  sqlite3_finalize(st);
   sqlite3_close(db);
 }
 
