@@ -7,6 +7,7 @@
 #include <new>
 
 #include "common/log.h"
+#include "milter/callback_gate.h"
 #include "milter/milter_session.h"
 #include "milter/negotiation.h"
 
@@ -24,6 +25,10 @@ GlueState g_state;  // set before smfi_main; afterwards only `config` changes (a
 log::RateLimited g_error_log(10, std::chrono::seconds(60));
 // Whether the last negotiation kept header values' leading space (for reused connections).
 std::atomic<bool> g_last_leading_space{true};
+// Closed when smfi_main returns: callbacks still running are waited for, later ones do nothing
+// (the recorder chain is destroyed after runLibmilter; callback_gate.h).
+// Never destroyed: libmilter's workers outlive main's return.
+CallbackGate& g_gate = *new CallbackGate;
 
 class LibmilterMacros final : public MacroReader {
  public:
@@ -48,6 +53,8 @@ MilterSession* sessionOf(SMFICTX* ctx) { return static_cast<MilterSession*>(smfi
 // Runs `body` for the connection's session (if it has one) and contains every failure.
 template <typename Body>
 sfsistat guarded(SMFICTX* ctx, const char* stage, sfsistat reply, Body&& body) {
+  const CallbackGate::Entry entry(g_gate);
+  if (!entry) return reply;
   try {
     if (MilterSession* session = sessionOf(ctx)) body(*session);
   } catch (const std::exception& e) {
@@ -68,6 +75,11 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
   *want_f3 = 0;
   // Which steps are skipped or unanswered is decided in negotiation.h (a burst of unanswered
   // steps costs 40 ms per message over TCP: read it before changing any callback's reply).
+  const CallbackGate::Entry entry(g_gate);
+  if (!entry) {  // stopping
+    *want_steps = negotiateSteps(steps, false);
+    return SMFIS_CONTINUE;
+  }
   *want_steps = negotiateSteps(steps, g_state.authenticator != nullptr);
   // The session starts here, so that it knows what was negotiated; onConnect fills it in.
   try {
@@ -93,6 +105,8 @@ sfsistat onNegotiate(SMFICTX* ctx, unsigned long /*actions*/, unsigned long step
 }
 
 sfsistat onConnect(SMFICTX* ctx, char* /*hostname*/, _SOCK_ADDR* address) {
+  const CallbackGate::Entry entry(g_gate);
+  if (!entry) return SMFIS_NOREPLY;
   try {
     // The session was created at negotiation (it knows what was negotiated).
     if (MilterSession* session = sessionOf(ctx)) {
@@ -163,6 +177,8 @@ sfsistat onAbort(SMFICTX* ctx) {
 }
 
 sfsistat onClose(SMFICTX* ctx) {
+  const CallbackGate::Entry entry(g_gate);
+  if (!entry) return SMFIS_CONTINUE;  // stopping: the session goes with the process
   guarded(ctx, "close", SMFIS_CONTINUE, [](MilterSession& s) { s.close(); });
   delete sessionOf(ctx);
   smfi_setpriv(ctx, nullptr);
@@ -222,6 +238,10 @@ void replaceConfig(std::shared_ptr<const config::Config> config) {
   g_state.config.store(std::move(config));
 }
 
-int runLibmilter() { return smfi_main() == MI_SUCCESS ? 0 : 1; }
+int runLibmilter() {
+  const int status = smfi_main() == MI_SUCCESS ? 0 : 1;
+  g_gate.close();
+  return status;
+}
 
 }  // namespace mailsec::milter

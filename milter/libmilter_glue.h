@@ -34,7 +34,9 @@ std::string setUpLibmilter(std::shared_ptr<const config::Config> config, core::R
 void replaceConfig(std::shared_ptr<const config::Config> config);
 
 // Runs libmilter's loop until SIGTERM/SIGINT/SIGHUP (libmilter owns those signals).
-// Returns 0 on a clean stop.
+// Returns 0 on a clean stop. On return no callback is running and none will reach the
+// recorder, the authenticator or a session again (sessions still open are not counted), so
+// the caller may destroy them.
 int runLibmilter();
 
 }  // namespace mailsec::milter
