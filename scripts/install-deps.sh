@@ -18,6 +18,8 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev googletest libbenchmark-dev clang libclang-rt-14-dev
   python3 openssl curl iproute2 procps psmisc
+  # instructions per message (tests/bench/milter_protocol_cost.py callgrind)
+  valgrind
   # promtool test rules and the end-to-end alert test (a real Prometheus)
   prometheus
   # the Debian package (scripts/build-deb.sh, scripts/test-deb.sh): Debian's build tools,
