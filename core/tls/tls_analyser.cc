@@ -402,8 +402,11 @@ class SuiteTable {
     for (const LegacySuite& l : kLegacySuites) {
       if (indexOf(l.id) == kNone) suites_.push_back(fromLegacy(l));
     }
-    std::stable_sort(suites_.begin(), suites_.end(),
-                     [](const CipherSuite& a, const CipherSuite& b) { return a.id < b.id; });
+    // Ids are unique (a legacy suite is added only when its id is absent), so std::sort gives
+    // the one order; not std::stable_sort, whose temporary buffer GCC 12's ASan reports as an
+    // alloc-dealloc mismatch inside libstdc++.
+    std::sort(suites_.begin(), suites_.end(),
+              [](const CipherSuite& a, const CipherSuite& b) { return a.id < b.id; });
     // suites_ is final from here on: the map's keys view its strings.
     by_name_.reserve(suites_.size() * 2 + std::size(kLegacySuites));
     for (std::size_t i = 0; i < suites_.size(); ++i) {
