@@ -42,13 +42,13 @@ enum class UnknownCommandSignature : std::uint8_t { kStarttlsMasked, kStarttlsTr
 
 // What was wrong with peer- or MTA-supplied input (mailsec_input_errors_total{kind}).
 enum class InputErrorKind : std::uint8_t {
-  kHeloTooLong,         // HELO/EHLO argument longer than a domain may be (255)
-  kHeloInvalidBytes,    // control characters or bytes outside printable ASCII
-  kCommandTooLong,      // unknown command line longer than SMTP's 512-byte limit
-  kMacroTooLong,        // an MTA macro value over its bound (truncated)
-  kTlsVersionUnknown,   // {tls_version} not one mailsec knows
-  kTlsCipherUnknown,    // {cipher} not in OpenSSL's table
-  kTlsBitsInvalid,      // {cipher_bits} not a number
+  kHeloTooLong,           // HELO/EHLO argument longer than a domain may be (255)
+  kHeloInvalidBytes,      // control characters or bytes outside printable ASCII
+  kCommandTooLong,        // unknown command line longer than SMTP's 512-byte limit
+  kMacroTooLong,          // an MTA macro value over its bound (truncated)
+  kTlsVersionUnknown,     // {tls_version} not one mailsec knows
+  kTlsCipherUnknown,      // {cipher} not in OpenSSL's table
+  kTlsBitsInvalid,        // {cipher_bits} not a number
   kPolicyRequestInvalid,  // a malformed policy delegation request (policyd)
   kOther
 };
@@ -59,7 +59,16 @@ enum class Component : std::uint8_t { kMilter, kPolicyd, kCore, kMetrics, kConfi
 // The SMTP stage at which the MTA reported something (Postfix's policy protocol_state; Postfix
 // 3.7 reports BDAT as DATA and END-OF-MESSAGE).
 enum class SmtpStage : std::uint8_t {
-  kConnect, kEhlo, kHelo, kMail, kRcpt, kData, kEndOfMessage, kVrfy, kEtrn, kOther
+  kConnect,
+  kEhlo,
+  kHelo,
+  kMail,
+  kRcpt,
+  kData,
+  kEndOfMessage,
+  kVrfy,
+  kEtrn,
+  kOther
 };
 
 // Why a front-end closed an MTA's connection to it on its own (mailsec_policyd_connections_
@@ -113,9 +122,9 @@ struct DowngradeSuspicion {
 
 // What the MTA tells at connection time.
 struct ConnectFacts {
-  std::string daemon_name;                  // {daemon_name}; Sendmail MTA/MSA, Postfix $myhostname
+  std::string daemon_name;                   // {daemon_name}; Sendmail MTA/MSA, Postfix $myhostname
   std::optional<std::uint16_t> daemon_port;  // {daemon_port}: the port the client connected to
-  std::string client_address;               // for history and SPF later; never a label
+  std::string client_address;                // for history and SPF later; never a label
   std::string client_name{};                 // {client_name} (see PeerFacts)
   std::string client_resolve{};              // {client_resolve} (Sendmail)
 };
@@ -123,12 +132,12 @@ struct ConnectFacts {
 // The TLS facts an MTA reports for a session (Postfix and Sendmail macros, policy attributes).
 // All empty when the session is in cleartext.
 struct TlsFacts {
-  std::string version;       // {tls_version} / encryption_protocol
-  std::string cipher;        // {cipher} / encryption_cipher
-  std::string bits;          // {cipher_bits} / encryption_keysize (text as reported)
-  std::string cert_subject;  // {cert_subject} / ccert_subject
-  std::string cert_issuer;   // {cert_issuer} / ccert_issuer
-  std::string verify;        // Sendmail's {verify}: OK, NO, NOT, FAIL, NONE, SOFTWARE, …
+  std::string version;           // {tls_version} / encryption_protocol
+  std::string cipher;            // {cipher} / encryption_cipher
+  std::string bits;              // {cipher_bits} / encryption_keysize (text as reported)
+  std::string cert_subject;      // {cert_subject} / ccert_subject
+  std::string cert_issuer;       // {cert_issuer} / ccert_issuer
+  std::string verify;            // Sendmail's {verify}: OK, NO, NOT, FAIL, NONE, SOFTWARE, …
   std::string cert_fingerprint;  // policyd's ccert_fingerprint
 
   bool encrypted() const { return !version.empty() || !cipher.empty(); }
