@@ -2,9 +2,10 @@
 """Benchmark (not a test): what mailsec-milter costs per message and per open session, measured
 by speaking the milter protocol (version 6) to it directly — no MTA in the way.
 
-The driver plays an MTA that offers every SMFIP_NO*/NR_* step, sends exactly the steps the
-milter asks for (its SMFIC_OPTNEG answer) with the macros Postfix sends, and waits only for the
-replies the milter owes (DATA, end of headers, body chunks, end of message). Each message is
+The driver (tests/integration/harness/milter_client.py) plays an MTA that offers every
+SMFIP_NO*/NR_* step, sends exactly the steps the milter asks for (its SMFIC_OPTNEG answer) with
+the macros Postfix sends, and waits only for the replies the milter owes (DATA, end of headers,
+body chunks, end of message). Each message is
 realistic: a 4-hop Received chain (TLS 1.3, TLS 1.2, cleartext, the submission hop),
 Authentication-Results, a DKIM-Signature and a ~2 KB body. With --auth on the message is the
 DNS test world's DKIM-signed, SPF- and DMARC-passing "aligned-pass" (authworld/world.py; the
@@ -37,8 +38,6 @@ import glob
 import os
 import resource
 import shutil
-import socket
-import struct
 import subprocess
 import sys
 import tempfile
@@ -48,16 +47,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
 from harness import metrics  # noqa: E402
+from harness.milter_client import Connection, Message, one_session  # noqa: E402
 from harness.ports import free_port, wait_listening, wait_until  # noqa: E402
-
-# SMFIP_* (libmilter/mfdef.h)
-NOCONNECT, NOHELO, NOMAIL, NORCPT, NOBODY, NOHDRS, NOEOH = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20, 0x40
-NR_HDR, NOUNKNOWN, NODATA = 0x80, 0x100, 0x200
-NR_CONN, NR_HELO, NR_MAIL, NR_RCPT, NR_DATA, NR_UNKN, NR_EOH, NR_BODY = (
-    0x1000, 0x2000, 0x4000, 0x8000, 0x10000, 0x20000, 0x40000, 0x80000)
-HDR_LEADSPC = 0x100000
-ALL_STEPS = 0x1FFFFF
-FINAL_REPLIES = set(b"acdrtyf4s")  # accept, continue, discard, reject, tempfail, replycode...
 
 CLIENT_IP = "198.51.100.25"
 RECEIVED_CHAIN = [
@@ -91,27 +82,8 @@ OTHER_HEADERS = [
     ("MIME-Version", "1.0"),
     ("Content-Type", "text/plain; charset=utf-8"),
 ]
-TLS = {"{tls_version}": "TLSv1.3", "{cipher}": "TLS_AES_256_GCM_SHA384", "{cipher_bits}": "256",
-       "{verify}": "NO"}
 BODY = b"".join(b"Line %04d of a plain message body that is about two kilobytes long.\r\n" % i
                 for i in range(28))
-
-
-def packet(cmd: bytes, data: bytes = b"") -> bytes:
-    return struct.pack(">I", len(data) + 1) + cmd + data
-
-
-def macros(stage: bytes, pairs: dict) -> bytes:
-    return packet(b"D", stage + b"".join(k.encode() + b"\0" + v.encode() + b"\0"
-                                         for k, v in pairs.items()))
-
-
-class Message:
-    """What the driver sends for one message: envelope, client, headers and body."""
-
-    def __init__(self, client_ip, helo, mail_from, headers, body):
-        self.client_ip, self.helo, self.mail_from = client_ip, helo, mail_from
-        self.headers, self.body = headers, body
 
 
 def default_message() -> Message:
@@ -134,108 +106,6 @@ def world_message(path: str, m: dict) -> Message:
             headers.append((name, value.lstrip(" ")))
     return Message(m["ip"], m["ehlo"], m["mail_from"], RECEIVED_CHAIN + headers,
                    body.replace(b"\n", b"\r\n"))
-
-
-class Connection:
-    """One MTA-side milter connection after option negotiation."""
-
-    def __init__(self, port: int):
-        self.sock = socket.create_connection(("127.0.0.1", port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
-        self.sock.sendall(packet(b"O", struct.pack(">III", 6, 0x1FF, ALL_STEPS)))
-        cmd, data = self.read()
-        if cmd != b"O":
-            raise RuntimeError(f"no SMFIC_OPTNEG answer: {cmd!r}")
-        _, _, self.flags = struct.unpack(">III", data[:12])
-
-    def read(self) -> tuple[bytes, bytes]:
-        while len(self.buf) < 4 or len(self.buf) < 4 + struct.unpack(">I", self.buf[:4])[0]:
-            chunk = self.sock.recv(65536)
-            if not chunk:
-                raise RuntimeError("milter closed the connection")
-            self.buf += chunk
-        n = struct.unpack(">I", self.buf[:4])[0]
-        cmd, data = self.buf[4:5], self.buf[5:4 + n]
-        self.buf = self.buf[4 + n:]
-        return cmd, data
-
-    def replies(self, count: int) -> None:
-        while count:
-            cmd, _ = self.read()
-            if cmd[0] in FINAL_REPLIES:
-                count -= 1
-
-    def _step(self, out: list, flag_skip: int, flag_noreply: int, data: bytes) -> None:
-        """Appends a step unless skipped; a step owed a reply ends the current segment."""
-        if self.flags & flag_skip:
-            return
-        self._add(out, data, not self.flags & flag_noreply)
-
-    @staticmethod
-    def _add(out: list, data: bytes, answered: bool) -> None:
-        # `out` is a list of [bytes, replies owed]; like an MTA, the driver sends up to a step
-        # that is answered and waits for the answer before the next (pipelining further would
-        # leave the milter's small replies waiting on delayed ACKs: milter/negotiation.h).
-        if not out or out[-1][1]:
-            out.append([b"", 0])
-        out[-1][0] += data
-        if answered:
-            out[-1][1] = 1
-
-    def session_start(self, m: Message, port: int) -> list:
-        out = []
-        self._add(out, macros(b"C", {"j": "mx1.mailsec.test", "{daemon_name}": "mx1",
-                                     "{daemon_port}": str(port), "{daemon_addr}": "127.0.0.1",
-                                     "{client_addr}": m.client_ip, "{client_port}": "40211",
-                                     "{client_name}": m.helo, "{client_resolve}": "OK"}), False)
-        self._step(out, NOCONNECT, NR_CONN, packet(
-            b"C", m.helo.encode() + b"\0" + b"4" + struct.pack(">H", 40211) +
-            m.client_ip.encode() + b"\0"))
-        self._add(out, macros(b"H", TLS), False)
-        self._step(out, NOHELO, NR_HELO, packet(b"H", m.helo.encode() + b"\0"))
-        return out
-
-    def message(self, m: Message, queue_id: str) -> list:
-        out = []
-        self._add(out, macros(b"M", {"i": queue_id, **TLS}), False)
-        self._step(out, NOMAIL, NR_MAIL, packet(b"M", f"<{m.mail_from}>\0".encode()))
-        self._add(out, macros(b"R", {"{rcpt_addr}": "user@mailsec.test"}), False)
-        self._step(out, NORCPT, NR_RCPT, packet(b"R", b"<user@mailsec.test>\0"))
-        self._add(out, macros(b"T", {"i": queue_id}), False)
-        self._step(out, NODATA, NR_DATA, packet(b"T"))
-        if not self.flags & NOHDRS:
-            for name, value in m.headers:
-                value = (" " + value) if self.flags & HDR_LEADSPC else value
-                self._add(out, packet(b"L", f"{name}\0{value}\0".encode()),
-                          not self.flags & NR_HDR)
-        self._step(out, NOEOH, NR_EOH, packet(b"N"))
-        if not self.flags & NOBODY:
-            for i in range(0, len(m.body), 65535):
-                self._add(out, packet(b"B", m.body[i:i + 65535]), not self.flags & NR_BODY)
-        self._add(out, macros(b"E", {"i": queue_id, **TLS}), False)
-        self._add(out, packet(b"E"), True)
-        return out
-
-    def send(self, segments: list) -> None:
-        for data, owed in segments:
-            self.sock.sendall(data)
-            self.replies(owed)
-
-    def close(self) -> None:
-        try:
-            self.sock.sendall(packet(b"Q"))
-        finally:
-            self.sock.close()
-
-
-def one_session(port: int, m: Message, n: int, qid: int, smtp_port: int) -> None:
-    c = Connection(port)
-    segments = c.session_start(m, smtp_port)
-    for i in range(n):
-        c.send(segments + c.message(m, f"Q{qid + i:010X}"))
-        segments = []
-    c.close()
 
 
 class Milter:
