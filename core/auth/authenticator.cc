@@ -128,7 +128,10 @@ AuthVerdicts MessageVerification::finish() {
     verdicts.spf.reset();  // no usable client address, or loopback: SPF is not evaluated
   } else if (options.contain_spf) {
     SpfSandboxResult contained = checkSpfContained(resolver, envelope_, verdicts.records);
-    if (contained.contained_failure) authenticator_.recorder().internalError(Component::kCore);
+    // A failed check, or a child that misbehaved between checks (replaced before this one).
+    if (contained.contained_failure || contained.replaced_child) {
+      authenticator_.recorder().internalError(Component::kCore);
+    }
     verdicts.spf = std::move(contained.verdict);
   } else {
     verdicts.spf = checkSpf(resolver, envelope_, verdicts.records);

@@ -50,7 +50,8 @@ struct AuthenticatorOptions {
   std::vector<std::string> trusted_authserv_ids;
   std::string public_suffix_list = kPublicSuffixList;
   DkimLimits dkim_limits;
-  // Run libspf2 in a forked, unprivileged child per check (spf_sandbox.h). Off only for
+  // Run libspf2 in an unprivileged child process (each verification thread's long-lived
+  // SpfSandbox, spf_sandbox.h). Off only for
   // measurements of the in-process cost.
   bool contain_spf = true;
 };

@@ -6,7 +6,9 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,11 +21,15 @@ namespace {
 constexpr std::uint32_t kMaxFrame = 1 << 20;
 constexpr std::size_t kMaxRdata = 64;
 constexpr std::size_t kMaxRecords = 256;
+constexpr std::size_t kMaxRequestText = 4096;
 constexpr uid_t kNobody = 65534;
+// How long a retired healthy child gets to exit after its socket closes.
+constexpr std::chrono::milliseconds kSpfChildExitWait{1000};
 
 // Frames: u32 length (host order; both ends are this process image) + payload, whose first
-// byte says what it is.
-enum Kind : char { kQuery = 'Q', kAnswer = 'A', kVerdict = 'V', kNoVerdict = 'N' };
+// byte says what it is. Parent → child: kRequest, then kAnswer for each kQuery; child →
+// parent: kQuery..., then kVerdict or kNoVerdict carrying the request's sequence number.
+enum Kind : char { kRequest = 'R', kQuery = 'Q', kAnswer = 'A', kVerdict = 'V', kNoVerdict = 'N' };
 
 class Writer {
  public:
@@ -73,11 +79,26 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-bool sendAll(int fd, const std::string& data) {
+// Sends all of `data` before `deadline` (no deadline: the child side), so a child that stops
+// reading cannot block the parent.
+bool sendAll(int fd, const std::string& data,
+             std::optional<std::chrono::steady_clock::time_point> deadline = std::nullopt) {
   std::size_t sent = 0;
   while (sent < data.size()) {
-    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
+    if (deadline) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          *deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return false;
+      pollfd p{fd, POLLOUT, 0};
+      const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready <= 0) return false;
+    }
+    const ssize_t n = ::send(fd, data.data() + sent, data.size() - sent,
+                             MSG_NOSIGNAL | (deadline ? MSG_DONTWAIT : 0));
+    if (n < 0 && (errno == EINTR || (deadline && (errno == EAGAIN || errno == EWOULDBLOCK)))) {
+      continue;
+    }
     if (n <= 0) return false;
     sent += static_cast<std::size_t>(n);
   }
@@ -120,7 +141,6 @@ class ProxyResolver final : public Resolver {
  public:
   explicit ProxyResolver(int fd) : fd_(fd) {}
   DnsAnswer query(std::string_view name, std::uint16_t type) override {
-    DnsAnswer failed;
     Writer w;
     w.u8(kQuery);
     w.u16(type);
@@ -150,45 +170,76 @@ class ProxyResolver final : public Resolver {
   int fd_;
 };
 
-void dropPrivileges() {
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+void dropPrivileges(pid_t parent) {
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);   // when the forking thread ends
+  if (::getppid() != parent) _exit(0);  // it already has
   if (::geteuid() == 0) {
     if (::setgroups(0, nullptr) != 0 || ::setgid(kNobody) != 0 || ::setuid(kNobody) != 0) {
       _exit(4);  // never run libspf2 as root
     }
   }
   ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-  const rlimit cpu{15, 15};
-  ::setrlimit(RLIMIT_CPU, &cpu);
+  // Over the child's whole life: the parent replaces it at kSpfChildCpuRecycle.
+  const auto cpu_seconds = static_cast<rlim_t>(kSpfChildCpuLimit.count());
+  const rlimit cpu{cpu_seconds, cpu_seconds};
+  if (::setrlimit(RLIMIT_CPU, &cpu) != 0) _exit(4);
   const rlimit core_dumps{0, 0};
   ::setrlimit(RLIMIT_CORE, &core_dumps);
 }
 
-[[noreturn]] void runChild(int fd, Resolver& /*unused*/, const SpfRequest& request,
-                           const SpfCheck& check) {
-  // Nothing the milter holds (MTA connections, resolver sockets, the store) stays reachable.
-  if (fd > 3) ::close_range(3, static_cast<unsigned>(fd - 1), 0);
-  ::close_range(static_cast<unsigned>(fd + 1), ~0U, 0);
-  dropPrivileges();
-  ProxyResolver proxy(fd);
-  std::vector<RecordFetch> records;
-  const std::optional<SpfVerdict> verdict = check(proxy, request, records);
+bool readRequest(const std::string& payload, std::uint32_t& sequence, SpfRequest& request) {
+  Reader r(payload);
+  std::uint8_t kind = 0;
+  return r.u8(kind) && kind == kRequest && r.u32(sequence) &&
+         r.str(request.client_address, kMaxRequestText) && r.str(request.helo, kMaxRequestText) &&
+         r.str(request.mail_from, kMaxRequestText) && r.done();
+}
+
+std::string verdictFrame(std::uint32_t sequence, const std::optional<SpfVerdict>& verdict,
+                         const std::vector<RecordFetch>& records) {
   Writer w;
   if (!verdict) {
     w.u8(kNoVerdict);
-  } else {
-    w.u8(kVerdict);
-    w.u8(static_cast<std::uint8_t>(verdict->result));
-    w.u8(static_cast<std::uint8_t>(verdict->error));
-    w.u8(static_cast<std::uint8_t>(verdict->identity));
-    w.str(verdict->domain.substr(0, 255));
-    w.u32(static_cast<std::uint32_t>(std::min(records.size(), kMaxRecords)));
-    for (std::size_t i = 0; i < records.size() && i < kMaxRecords; ++i) {
-      w.u8(static_cast<std::uint8_t>(records[i].record));
-      w.u8(static_cast<std::uint8_t>(records[i].dnssec));
-    }
+    w.u32(sequence);
+    return w.frame();
   }
-  _exit(sendAll(fd, w.frame()) ? 0 : 3);
+  w.u8(kVerdict);
+  w.u32(sequence);
+  w.u8(static_cast<std::uint8_t>(verdict->result));
+  w.u8(static_cast<std::uint8_t>(verdict->error));
+  w.u8(static_cast<std::uint8_t>(verdict->identity));
+  w.str(verdict->domain.substr(0, 255));
+  w.u32(static_cast<std::uint32_t>(std::min(records.size(), kMaxRecords)));
+  for (std::size_t i = 0; i < records.size() && i < kMaxRecords; ++i) {
+    w.u8(static_cast<std::uint8_t>(records[i].record));
+    w.u8(static_cast<std::uint8_t>(records[i].dnssec));
+  }
+  return w.frame();
+}
+
+// The child: one request at a time until the socket closes. Never returns.
+[[noreturn]] void runChild(int fd, pid_t parent, const SpfCheck& check) {
+  // Nothing the milter holds (MTA connections, resolver sockets, the store, other threads'
+  // sandbox sockets) stays reachable.
+  if (fd > 3) ::close_range(3, static_cast<unsigned>(fd - 1), 0);
+  ::close_range(static_cast<unsigned>(fd + 1), ~0U, 0);
+  dropPrivileges(parent);
+  ProxyResolver proxy(fd);
+  for (;;) {
+    std::string payload;
+    if (!recvFrame(fd, payload, std::nullopt)) _exit(0);  // the parent closed: retired
+    std::uint32_t sequence = 0;
+    SpfRequest request;
+    if (!readRequest(payload, sequence, request)) _exit(3);
+    std::vector<RecordFetch> records;
+    std::optional<SpfVerdict> verdict;
+    try {
+      verdict = check(proxy, request, records);
+    } catch (...) {
+      _exit(5);  // never unwind into the parent's frames
+    }
+    if (!sendAll(fd, verdictFrame(sequence, verdict, records))) _exit(3);
+  }
 }
 
 template <typename E>
@@ -205,45 +256,33 @@ SpfVerdict failed(const SpfRequest& request) {
   return v;
 }
 
-}  // namespace
+std::string requestFrame(std::uint32_t sequence, const SpfRequest& request) {
+  Writer w;
+  w.u8(kRequest);
+  w.u32(sequence);
+  w.str(std::string_view(request.client_address).substr(0, kMaxRequestText));
+  w.str(std::string_view(request.helo).substr(0, kMaxRequestText));
+  w.str(std::string_view(request.mail_from).substr(0, kMaxRequestText));
+  return w.frame();
+}
 
-SpfSandboxResult checkSpfContained(Resolver& resolver, const SpfRequest& request,
-                                   std::vector<RecordFetch>& records, const SpfCheck& check,
-                                   std::chrono::milliseconds deadline) {
-  SpfSandboxResult result;
-  int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    result.verdict = failed(request);
-    result.contained_failure = true;
-    return result;
-  }
-  const pid_t child = ::fork();
-  if (child < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    result.verdict = failed(request);
-    result.contained_failure = true;
-    return result;
-  }
-  if (child == 0) {
-    ::close(fds[0]);
-    runChild(fds[1], resolver, request, check);
-  }
-  ::close(fds[1]);
-  const int fd = fds[0];
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  bool ok = false;
-  std::vector<RecordFetch> fetched;
+enum class Exchange { kVerdict, kFailed };
+
+// Serves the child's queries until its verdict for `sequence` (into `result`/`fetched`),
+// anything malformed, or `until`.
+Exchange exchange(int fd, std::uint32_t sequence, Resolver& resolver,
+                  std::chrono::steady_clock::time_point until, SpfSandboxResult& result,
+                  std::vector<RecordFetch>& fetched) {
   for (int exchanges = 0; exchanges < 4 * kMaxSpfLookups; ++exchanges) {
     std::string payload;
-    if (!recvFrame(fd, payload, until)) break;
+    if (!recvFrame(fd, payload, until)) return Exchange::kFailed;
     Reader r(payload);
     std::uint8_t kind = 0;
-    if (!r.u8(kind)) break;
+    if (!r.u8(kind)) return Exchange::kFailed;
     if (kind == kQuery) {
       std::uint16_t type = 0;
       std::string name;
-      if (!r.u16(type) || !r.str(name, 255) || !r.done()) break;
+      if (!r.u16(type) || !r.str(name, 255) || !r.done()) return Exchange::kFailed;
       const DnsAnswer answer = resolver.query(name, type);
       Writer w;
       w.u8(kAnswer);
@@ -253,52 +292,165 @@ SpfSandboxResult checkSpfContained(Resolver& resolver, const SpfRequest& request
       const std::size_t count = std::min(answer.rdata.size(), kMaxRdata);
       w.u32(static_cast<std::uint32_t>(count));
       for (std::size_t i = 0; i < count; ++i) w.str(answer.rdata[i].substr(0, 65535));
-      if (!sendAll(fd, w.frame())) break;
+      if (!sendAll(fd, w.frame(), until)) return Exchange::kFailed;
       continue;
     }
-    if (kind == kNoVerdict && r.done()) {
-      ok = true;
-      break;
-    }
-    if (kind != kVerdict) break;
+    std::uint32_t answered = 0;
+    if (!r.u32(answered) || answered != sequence) return Exchange::kFailed;
+    if (kind == kNoVerdict) return r.done() ? Exchange::kVerdict : Exchange::kFailed;
+    if (kind != kVerdict) return Exchange::kFailed;
     SpfVerdict v;
     std::uint8_t res = 0, err = 0, identity = 0;
     std::uint32_t count = 0;
     if (!r.u8(res) || !r.u8(err) || !r.u8(identity) || !r.str(v.domain, 255) || !r.u32(count) ||
         count > kMaxRecords || !inRange<SpfResult>(res) || !inRange<SpfError>(err) ||
         !inRange<SpfIdentity>(identity)) {
-      break;
+      return Exchange::kFailed;
     }
-    bool records_ok = true;
-    for (std::uint32_t i = 0; i < count && records_ok; ++i) {
+    for (std::uint32_t i = 0; i < count; ++i) {
       std::uint8_t record = 0, dnssec = 0;
-      records_ok =
-          r.u8(record) && r.u8(dnssec) && inRange<AuthRecord>(record) && inRange<Dnssec>(dnssec);
-      if (records_ok) {
-        fetched.push_back({static_cast<AuthRecord>(record), static_cast<Dnssec>(dnssec)});
+      if (!r.u8(record) || !r.u8(dnssec) || !inRange<AuthRecord>(record) ||
+          !inRange<Dnssec>(dnssec)) {
+        return Exchange::kFailed;
       }
+      fetched.push_back({static_cast<AuthRecord>(record), static_cast<Dnssec>(dnssec)});
     }
-    if (!records_ok || !r.done() || (!v.domain.empty() && !plausibleDomain(v.domain))) break;
+    if (!r.done() || (!v.domain.empty() && !plausibleDomain(v.domain))) return Exchange::kFailed;
     v.result = static_cast<SpfResult>(res);
     v.error = static_cast<SpfError>(err);
     v.identity = static_cast<SpfIdentity>(identity);
     result.verdict = std::move(v);
-    ok = true;
-    break;
+    return Exchange::kVerdict;
   }
-  ::close(fd);
-  int status = 0;
-  if (!ok) ::kill(child, SIGKILL);
-  while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  return Exchange::kFailed;
+}
+
+}  // namespace
+
+SpfSandbox::SpfSandbox(SpfCheck check, SpfSandboxOptions options)
+    : check_(std::move(check)), options_(options) {}
+
+SpfSandbox::~SpfSandbox() { retire(/*gracefully=*/true); }
+
+bool SpfSandbox::spawn() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) return false;
+  const pid_t parent = ::getpid();
+  const pid_t child = ::fork();
+  if (child < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return false;
   }
-  if (ok && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) ok = false;
-  if (!ok) {
+  if (child == 0) {
+    ::close(fds[0]);
+    runChild(fds[1], parent, check_);
+  }
+  ::close(fds[1]);
+  child_ = child;
+  fd_ = fds[0];
+  checks_ = 0;
+  has_cpu_clock_ = ::clock_getcpuclockid(child_, &cpu_clock_) == 0;
+  cpu_after_last_ = std::chrono::nanoseconds(0);
+  return true;
+}
+
+void SpfSandbox::retire(bool gracefully) {
+  if (child_ <= 0) return;
+  if (gracefully) {
+    // A healthy child exits by itself when its socket closes (so tools such as callgrind see a
+    // normal exit); one that does not within kSpfChildExitWait is killed.
+    const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child_, 0));
+    ::close(fd_);
+    if (pidfd >= 0) {
+      pollfd p{pidfd, POLLIN, 0};
+      int ready = 0;
+      do {
+        ready = ::poll(&p, 1, static_cast<int>(kSpfChildExitWait.count()));
+      } while (ready < 0 && errno == EINTR);
+      ::close(pidfd);
+      if (ready <= 0) ::kill(child_, SIGKILL);
+    } else {
+      ::kill(child_, SIGKILL);
+    }
+  } else {
+    ::kill(child_, SIGKILL);
+    ::close(fd_);
+  }
+  while (::waitpid(child_, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  child_ = 0;
+  fd_ = -1;
+  checks_ = 0;
+  has_cpu_clock_ = false;
+}
+
+std::chrono::nanoseconds SpfSandbox::childCpu() const {
+  timespec ts{};
+  if (!has_cpu_clock_ || ::clock_gettime(cpu_clock_, &ts) != 0) return {};
+  return std::chrono::seconds(ts.tv_sec) + std::chrono::nanoseconds(ts.tv_nsec);
+}
+
+// Between checks the child must be blocked reading its socket: nothing to read (no unasked
+// frame, no EOF), and next to no CPU since the last verdict.
+bool SpfSandbox::childIdleAndHealthy() {
+  pollfd p{fd_, POLLIN, 0};
+  int ready = 0;
+  do {
+    ready = ::poll(&p, 1, 0);
+  } while (ready < 0 && errno == EINTR);
+  if (ready != 0) return false;
+  return childCpu() - cpu_after_last_ <= kSpfChildIdleCpu;
+}
+
+SpfSandboxResult SpfSandbox::check(Resolver& resolver, const SpfRequest& request,
+                                   std::vector<RecordFetch>& records) {
+  SpfSandboxResult result;
+  if (child_ > 0) {
+    if (!childIdleAndHealthy()) {
+      result.replaced_child = true;
+      retire();
+    } else if (checks_ >= options_.checks_per_child || childCpu() >= kSpfChildCpuRecycle) {
+      retire(/*gracefully=*/true);
+    }
+  }
+  if (child_ <= 0 && !spawn()) {
     result.verdict = failed(request);
     result.contained_failure = true;
     return result;
   }
+  const std::uint32_t sequence = ++sequence_;
+  const auto until = std::chrono::steady_clock::now() + options_.deadline;
+  std::vector<RecordFetch> fetched;
+  const bool ok = sendAll(fd_, requestFrame(sequence, request), until) &&
+                  exchange(fd_, sequence, resolver, until, result, fetched) == Exchange::kVerdict;
+  if (!ok) {
+    retire();  // never reused after a failure
+    result.verdict = failed(request);
+    result.contained_failure = true;
+    return result;
+  }
+  ++checks_;
+  cpu_after_last_ = childCpu();
   records.insert(records.end(), fetched.begin(), fetched.end());
   return result;
+}
+
+SpfSandbox& threadSpfSandbox() {
+  thread_local SpfSandbox sandbox;
+  return sandbox;
+}
+
+SpfSandboxResult checkSpfContained(Resolver& resolver, const SpfRequest& request,
+                                   std::vector<RecordFetch>& records) {
+  return threadSpfSandbox().check(resolver, request, records);
+}
+
+SpfSandboxResult checkSpfContained(Resolver& resolver, const SpfRequest& request,
+                                   std::vector<RecordFetch>& records, const SpfCheck& check,
+                                   std::chrono::milliseconds deadline) {
+  SpfSandbox sandbox(check, {.checks_per_child = 1, .deadline = deadline});
+  return sandbox.check(resolver, request, records);
 }
 
 }  // namespace mailsec::core::auth

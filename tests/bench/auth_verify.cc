@@ -82,7 +82,7 @@ void BM_VerifyMessageWarmCache(benchmark::State& state) {
   }
   NullRecorder recorder;
   AuthenticatorOptions auth_options;
-  auth_options.contain_spf = state.range(0) != 0;  // 1: libspf2 in a forked child per check
+  auth_options.contain_spf = state.range(0) != 0;  // 1: libspf2 in the thread's sandbox child
   Authenticator auth(*resolver, recorder, Source::kMilter, auth_options);
   const Message message = readMessage(MAILSEC_DKIM_DATA_DIR "/messages/pass_rsa2048.eml");
   const auto verify = [&] {
