@@ -19,13 +19,14 @@
 // (the trade-off is in docs/auth.md). The child exits when its socket closes and is killed
 // (PR_SET_PDEATHSIG) when the thread that forked it ends; the destructor ends and reaps it.
 //
-// Trusts nothing from the child: every message is bounded and validated. Must not: run
-// libspf2 in the milter process, let the child hold a descriptor other than its socket, or
-// reuse a child after any failure. Thread-safety: one SpfSandbox is used by one thread at a
-// time (threadSpfSandbox() gives each thread its own); any number of sandboxes may work at
-// once (fork() copies only the calling thread; the child touches no lock another thread may
-// hold — it only runs libspf2, malloc and its socket). Errors: never throws for content; fork
-// or socket failures also give temperror/other.
+// Trusts nothing from the child: every message is bounded and validated, and the parent's
+// sends and reads during a check stop at its deadline. Must not: run libspf2 in the milter
+// process, let the child hold a descriptor other than its socket, or reuse a child after any
+// failure. Thread-safety: one SpfSandbox is used by one thread at a time (threadSpfSandbox()
+// gives each thread its own); any number of sandboxes may work at once (fork() copies only the
+// calling thread; the child touches no lock another thread may hold — it only runs libspf2,
+// malloc and its socket). Errors: never throws for content; fork or socket failures also give
+// temperror/other.
 #pragma once
 
 #include <sys/types.h>
