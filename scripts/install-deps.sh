@@ -20,6 +20,10 @@ packages=(
   python3 openssl curl iproute2 procps psmisc
   # instructions per message (tests/bench/milter_protocol_cost.py callgrind)
   valgrind
+  # the peers mailsec-milter is benchmarked against (tests/bench/postfix_peers_throughput.py):
+  # Debian's OpenDKIM and OpenDMARC milters; util-linux's unshare gives the benchmark its own
+  # network and mount namespaces
+  opendkim opendmarc util-linux
   # promtool test rules and the end-to-end alert test (a real Prometheus)
   prometheus
   # the Debian package (scripts/build-deb.sh, scripts/test-deb.sh): Debian's build tools,
