@@ -58,6 +58,19 @@ def build_dir() -> str:
     return os.environ.get("MAILSEC_BUILD_DIR", os.path.join(os.getcwd(), "build"))
 
 
+def sanitized() -> str:
+    """The sanitizers the daemons under test were built with (MAILSEC_SANITIZE of the build
+    directory's CMake cache), or "": memory figures mean nothing under ASan or TSan."""
+    try:
+        with open(os.path.join(build_dir(), "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("MAILSEC_SANITIZE:"):
+                    return line.split("=", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 def _daemon(name: str, workdir: str, port: int, metrics_port: int, config_text: str,
             config_name: str) -> Daemon:
     """mailsec-`name` from the build directory on 127.0.0.1:`port`, logging to NAME.log."""
