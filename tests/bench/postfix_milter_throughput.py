@@ -16,6 +16,7 @@ usage: tests/bench/postfix_milter_throughput.py [--build build] [--messages 5000
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,14 @@ def measured(port: int, messages: int, sessions: int, size: int, milter_pid) -> 
     return rate, busy, milter
 
 
+def postfix_spec(spec: str) -> str:
+    """A libmilter socket spec as Postfix writes it (inet:PORT@HOST is inet:HOST:PORT)."""
+    if not spec.startswith("inet:"):
+        return spec
+    port, host = spec[5:].split("@")
+    return f"inet:{host}:{port}"
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--build", default="build")
@@ -76,6 +85,7 @@ def main() -> int:
     args.build = os.path.abspath(args.build)
     os.environ["MAILSEC_BUILD_DIR"] = args.build
 
+    load_before = os.getloadavg()[0]
     work = tempfile.mkdtemp(prefix="mailsec-bench-", dir="/var/tmp")
     os.chmod(work, 0o755)
     ports = {"none": free_port(), "null": free_port(), "mailsec": free_port()}
@@ -115,7 +125,7 @@ def main() -> int:
     with open(os.path.join(postfix.conf, "master.cf"), "a") as f:
         for name in ("null", "mailsec"):
             f.write(f"127.0.0.1:{ports[name]} inet n - n - - smtpd\n"
-                    f"  -o smtpd_milters={spec[name]}\n")
+                    f"  -o smtpd_milters={postfix_spec(spec[name])}\n")
     postfix.start()
     pids = {"none": None, "null": null.pid, "mailsec": milter.proc.pid}
     try:
@@ -137,9 +147,11 @@ def main() -> int:
         null.terminate()
         null.wait()
         null_log.close()
+        shutil.rmtree(work, ignore_errors=True)
 
     print(f"smtp-source -s {args.sessions} -m {args.messages} -l {args.size} → Postfix "
-          f"(127.0.0.1) → discard; milters on {args.milter_socket} sockets; {os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}")
+          f"(127.0.0.1) → discard; milters on {args.milter_socket} sockets; {os.cpu_count()} "
+          f"cores; load average {load_before:.2f} before the runs")
     print("msg/s (machine CPU ms per message, milter process CPU ms per message)")
     print(f"{'round':>5}  {'no milter':>18}  {'null milter':>24}  {'mailsec-milter':>24}  "
           f"{'null/none':>9}  {'mailsec/none':>12}  {'mailsec/null':>12}")

@@ -34,6 +34,7 @@ usage: tests/bench/postfix_peers_throughput.py [--build build] [--messages 10000
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,7 @@ from harness.pki import TestPki  # noqa: E402
 from harness.ports import free_port, wait_listening, wait_until  # noqa: E402
 from harness.postfix import Postfix  # noqa: E402
 
+CHECK_RCPT = "check@mailsec.test"  # delivered, not discarded: the peers' verdicts are read
 CLIENT_IP = world.GOOD_IP  # inside world.AUTHORIZED_NET: SPF passes for the DMARC domains
 _NS_MARK = "MAILSEC_BENCH_IN_NAMESPACE"
 _HZ = os.sysconf("SC_CLK_TCK")
@@ -140,6 +142,33 @@ def build_messages(keys: dict, directory: str) -> list[tuple[str, str]]:
     return out
 
 
+def peers_verdicts(args, loader: str, port: int, mix, postfix: Postfix) -> dict:
+    """Sends two rounds of the mix through (c) to CHECK_RCPT, delivered to the maildir, and
+    counts the verdicts OpenDKIM and OpenDMARC wrote in their Authentication-Results fields:
+    evidence that the peers verified what they were timed on (they have no metrics)."""
+    n = 2 * len(mix) * max(args.tls_every, 1)
+    before = postfix.delivered()
+    load(args, loader, port, n, mix, rcpt=CHECK_RCPT)
+    postfix.wait_delivered(before + n)
+    out = {"messages": n}
+    for message in postfix.delivered_messages():
+        head = message.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0].decode("latin-1")
+        unfolded = head.replace("\r\n\t", " ").replace("\n\t", " ").replace("\n ", " ")
+        for line in unfolded.splitlines():
+            if not line.lower().startswith("authentication-results: mx.mailsec.test"):
+                continue
+            for method in ("spf", "dkim", "dmarc"):
+                for verdict in re.findall(rf"\b{method}=([a-z]+)", line):
+                    out[f"{method}_{verdict}"] = out.get(f"{method}_{verdict}", 0) + 1
+    expected = expected_verdicts(n, args.tls_every)
+    wrong = {k: (out.get(k, 0), expected[k])
+             for k in ("spf_pass", "dkim_pass", "dkim_fail", "dmarc_pass")
+             if out.get(k, 0) != expected[k]}
+    if wrong:
+        raise RuntimeError(f"the peers' verdicts (found, expected): {wrong}")
+    return out
+
+
 def expected_verdicts(messages: int, tls_every: int) -> dict:
     """What mailsec must count for `messages` sent by bench_smtp_load (message k is MIX[(k /
     tls_every) % len(MIX)]): every SPF passes, every signature but a changed body's passes,
@@ -159,6 +188,10 @@ def expected_verdicts(messages: int, tls_every: int) -> dict:
 # ---- the peers' configuration ----------------------------------------------------------------
 
 def opendkim_conf(directory: str, socket_spec: str, dns: DnsWorld) -> str:
+    # libunbound, as OpenDKIM uses it, answers every name under "test." itself (a default
+    # local zone, RFC 6761) unless told otherwise, which only a configuration file can do.
+    # OpenDKIM 2.11 parses that file for every message, from many threads, and unbound's
+    # parser is not reentrant: it runs with tests/bench/ub_config_lock.cc preloaded.
     unbound = os.path.join(directory, "opendkim-unbound.conf")
     with open(unbound, "w") as f:
         f.write('server:\n  do-ip6: no\n  local-zone: "test." nodefault\n'
@@ -188,11 +221,12 @@ def opendmarc_conf(directory: str, socket_spec: str) -> str:
 class Process:
     """A foreground daemon, its log in a file."""
 
-    def __init__(self, argv: list[str], log: str, socket_spec: str):
+    def __init__(self, argv: list[str], log: str, socket_spec: str, env: dict | None = None):
         self.log_path = log
         self._log = open(log, "ab")
         self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, **(env or {})))
         try:
             if socket_spec.startswith("inet:"):
                 wait_listening(int(socket_spec[5:].split("@")[0]), timeout=20)
@@ -252,8 +286,8 @@ def point_resolv_conf_at_the_world(work: str) -> None:
     subprocess.run(["mount", "--bind", path, "/etc/resolv.conf"], check=True)
 
 
-def load(args, loader: str, port: int, messages: int, mix) -> dict:
-    argv = [loader, "--connect", f"127.0.0.1:{port}", "--bind", CLIENT_IP,
+def load(args, loader: str, port: int, messages: int, mix, rcpt="user@mailsec.test") -> dict:
+    argv = [loader, "--connect", f"127.0.0.1:{port}", "--bind", CLIENT_IP, "--rcpt", rcpt,
             "--sessions", str(args.sessions), "--messages", str(messages),
             "--tls-every", str(args.tls_every)]
     for path, sender in mix:
@@ -280,11 +314,14 @@ def main() -> int:
     build = os.path.abspath(args.build)
     loader = os.path.join(build, "tests", "bench", "bench_smtp_load")
     milter_bin = os.path.join(build, "milter", "mailsec-milter")
-    for binary in (loader, milter_bin, "/usr/sbin/opendkim", "/usr/sbin/opendmarc"):
+    shim = os.path.join(build, "tests", "bench", "libub_config_lock.so")
+    for binary in (loader, milter_bin, shim, "/usr/sbin/opendkim", "/usr/sbin/opendmarc"):
         if not os.access(binary, os.X_OK):
-            sys.exit(f"postfix_peers_throughput: {binary} is missing (build bench_smtp_load and "
-                     "mailsec-milter; install-deps installs opendkim and opendmarc)")
+            sys.exit(f"postfix_peers_throughput: {binary} is missing (build bench_smtp_load, "
+                     "ub_config_lock and mailsec-milter; install-deps installs opendkim and "
+                     "opendmarc)")
 
+    load_before = os.getloadavg()[0]
     work = tempfile.mkdtemp(prefix="mailsec-peers-", dir="/var/tmp")
     os.chmod(work, 0o755)
     point_resolv_conf_at_the_world(work)
@@ -319,7 +356,8 @@ def main() -> int:
         procs.append(mailsec)
         opendkim = Process(["/usr/sbin/opendkim", "-f", "-x",
                             opendkim_conf(work, spec["opendkim"], dns)],
-                           os.path.join(work, "opendkim.log"), spec["opendkim"])
+                           os.path.join(work, "opendkim.log"), spec["opendkim"],
+                           env={"LD_PRELOAD": shim})
         procs.append(opendkim)
         opendmarc = Process(["/usr/sbin/opendmarc", "-f", "-c",
                              opendmarc_conf(work, spec["opendmarc"])],
@@ -329,6 +367,8 @@ def main() -> int:
 
         postfix = Postfix(os.path.join(work, "postfix"), ports["a"], pki=pki, main_cf={
             "virtual_transport": "discard:benchmark",
+            # The check sample (peers_verdicts) is delivered to the maildir to be read.
+            "transport_maps": f"inline:{{{CHECK_RCPT}=virtual:}}",
             "milter_default_action": "accept",
             "milter_protocol": "6",
             "smtpd_client_connection_count_limit": "0",
@@ -397,6 +437,8 @@ def main() -> int:
             wrong = {k: (counted[k], v) for k, v in expected.items() if counted[k] != v}
             if wrong and not counted["dropped"]:
                 raise RuntimeError(f"mailsec counted (counted, expected): {wrong}")
+        if "c" in results:
+            results["c"]["verdicts"] = peers_verdicts(args, loader, ports["c"], mix, postfix)
     finally:
         if postfix:
             postfix.stop()
@@ -411,7 +453,8 @@ def main() -> int:
              "c": "(c) OpenDKIM + OpenDMARC"}
     print(f"bench_smtp_load: {args.messages} messages, {args.sessions} concurrent sessions, one "
           f"per connection, every {args.tls_every} over STARTTLS; {len(mix)} messages in the mix; "
-          f"milters on {args.milter_socket} sockets; {os.cpu_count()} cores; load average before: {os.getloadavg()[0]:.2f}")
+          f"milters on {args.milter_socket} sockets; {os.cpu_count()} cores; load average "
+          f"{load_before:.2f} before the runs (the runs themselves raise it)")
     print(f"{'':36} {'msg/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'CPU ms/msg':>10} "
           f"{'milter CPU ms/msg':>17}  TLS")
     for c, r in results.items():
@@ -422,6 +465,9 @@ def main() -> int:
     for x, y in (("a", "c"), ("b", "a"), ("b", "c")):
         if x in rate and y in rate:
             print(f"{x}/{y} = {rate[x] / rate[y]:.3f}")
+    if "c" in results:
+        print(f"OpenDKIM + OpenDMARC, in their Authentication-Results of a delivered sample: "
+              f"{json.dumps(results['c']['verdicts'])}")
     if "b" in results:
         print(f"mailsec counted: {json.dumps(results['b']['counted'])}; every verdict counted "
               f"{results['b']['verification_lag_s']:.1f} s after the last message")

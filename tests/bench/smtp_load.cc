@@ -211,21 +211,29 @@ class Connection {
 
 struct Outcome {
   bool delivered = false;
-  std::string tls_version;  // "none" over cleartext
+  const char* failed_at = "";  // the step that failed: connect, banner, ehlo, starttls, ...
+  std::string tls_version;     // "none" over cleartext
   double seconds = 0;
 };
 
 Outcome deliver(const Options& o, SSL_CTX* ctx, const Message& m, bool tls) {
   Outcome out;
+  const auto fail = [&out](const char* step) {
+    out.failed_at = step;
+    return out;
+  };
   const auto start = Clock::now();
   Connection c(o, ctx);
-  if (!c.open() || c.reply() != 220) return out;
+  if (!c.open()) return fail("connect");
+  if (c.reply() != 220) return fail("banner");
   const std::string ehlo = "EHLO " + o.helo;
-  if (c.command(ehlo) != 250) return out;
-  if (tls && (c.command("STARTTLS") != 220 || !c.startTls() || c.command(ehlo) != 250)) return out;
-  if (c.command("MAIL FROM:<" + m.sender + ">") != 250) return out;
-  if (c.command("RCPT TO:<" + o.rcpt + ">") != 250) return out;
-  if (c.command("DATA") != 354 || !c.send(m.data) || c.reply() != 250) return out;
+  if (c.command(ehlo) != 250) return fail("ehlo");
+  if (tls && (c.command("STARTTLS") != 220 || !c.startTls() || c.command(ehlo) != 250))
+    return fail("starttls");
+  if (c.command("MAIL FROM:<" + m.sender + ">") != 250) return fail("mail");
+  if (c.command("RCPT TO:<" + o.rcpt + ">") != 250) return fail("rcpt");
+  if (c.command("DATA") != 354) return fail("data");
+  if (!c.send(m.data) || c.reply() != 250) return fail("end_of_data");
   out.seconds = std::chrono::duration<double>(Clock::now() - start).count();
   out.delivered = true;
   out.tls_version = c.tlsVersion();
@@ -251,6 +259,7 @@ int main(int argc, char** argv) {
   std::mutex lock;
   std::vector<double> latencies;
   std::map<std::string, long> versions;
+  std::map<std::string, long> failures;  // by the step that failed
   long failed = 0;
   const auto start = Clock::now();
   std::vector<std::thread> threads;
@@ -258,6 +267,7 @@ int main(int argc, char** argv) {
     threads.emplace_back([&] {
       std::vector<double> mine;
       std::map<std::string, long> my_versions;
+      std::map<std::string, long> my_failures;
       long my_failed = 0;
       for (long k; (k = next.fetch_add(1)) < o.messages;) {
         const bool tls = o.tls_every > 0 && k % o.tls_every == 0;
@@ -267,6 +277,7 @@ int main(int argc, char** argv) {
         const Outcome r = deliver(o, ctx, m, tls);
         if (!r.delivered) {
           ++my_failed;
+          ++my_failures[r.failed_at];
           continue;
         }
         mine.push_back(r.seconds);
@@ -275,6 +286,7 @@ int main(int argc, char** argv) {
       std::lock_guard<std::mutex> g(lock);
       latencies.insert(latencies.end(), mine.begin(), mine.end());
       for (const auto& [v, n] : my_versions) versions[v] += n;
+      for (const auto& [step, n] : my_failures) failures[step] += n;
       failed += my_failed;
     });
   }
@@ -288,12 +300,18 @@ int main(int argc, char** argv) {
   std::printf("\"latency_ms\": {\"p50\": %.3f, \"p90\": %.3f, \"p99\": %.3f, \"max\": %.3f}, ",
               percentile(latencies, 0.5) * 1000, percentile(latencies, 0.9) * 1000,
               percentile(latencies, 0.99) * 1000, latencies.empty() ? 0 : latencies.back() * 1000);
-  std::printf("\"tls_versions\": {");
-  const char* sep = "";
-  for (const auto& [v, n] : versions) {
-    std::printf("%s\"%s\": %ld", sep, v.c_str(), n);
-    sep = ", ";
-  }
-  std::printf("}}\n");
+  const auto print_counts = [](const char* name, const std::map<std::string, long>& counts) {
+    std::printf("\"%s\": {", name);
+    const char* sep = "";
+    for (const auto& [key, n] : counts) {
+      std::printf("%s\"%s\": %ld", sep, key.c_str(), n);
+      sep = ", ";
+    }
+    std::printf("}");
+  };
+  print_counts("tls_versions", versions);
+  std::printf(", ");
+  print_counts("failed_at", failures);
+  std::printf("}\n");
   return failed == 0 ? 0 : 1;
 }
