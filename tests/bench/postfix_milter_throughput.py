@@ -24,24 +24,9 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "integration"))
 from harness import metrics, processes  # noqa: E402
-from harness.ports import free_port, wait_listening, wait_until  # noqa: E402
+from harness.cpu import machine_busy_seconds, process_cpu_seconds  # noqa: E402
+from harness.ports import free_port, wait_listening  # noqa: E402
 from harness.postfix import Postfix  # noqa: E402
-
-
-_HZ = os.sysconf("SC_CLK_TCK")
-
-
-def machine_busy_seconds() -> float:
-    """CPU time all cores spent outside idle and iowait since boot."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    return (sum(fields[:8]) - fields[3] - fields[4]) / _HZ
-
-
-def process_cpu_seconds(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(") ", 1)[1].split()
-    return sum(int(x) for x in fields[11:15]) / _HZ
 
 
 def smtp_source(port: int, messages: int, sessions: int, size: int) -> float:
@@ -100,21 +85,13 @@ def main() -> int:
     with open(config, "w") as f:
         f.write(f"port_classes: {{mx: {{ports: [{ports['mailsec']}]}}}}\n"
                 "auth: {enabled: false}\nlog: {level: warning}\n")
-    milter = processes.Daemon([os.path.join(args.build, "milter", "mailsec-milter"), "--config",
-                               config, "--socket", spec["mailsec"], "--metrics-listen",
-                               f"127.0.0.1:{metrics_port}", "--log-stderr"],
-                              os.path.join(work, "milter.log"), [metrics_port])
-    milter.start()
-    null_log = open(os.path.join(work, "null-milter.log"), "ab")
-    null = subprocess.Popen([os.path.join(args.build, "tests", "bench", "bench_null_milter"),
-                             spec["null"]], stdout=null_log, stderr=subprocess.STDOUT)
-    if args.milter_socket == "inet":
-        wait_listening(null_port)
-        wait_listening(milter_port)
-    else:
-        for path in (f"{work}/mailsec.sock", f"{work}/null.sock"):
-            wait_until(lambda: os.path.exists(path), timeout=15, what=path)
-            os.chmod(path, 0o666)  # Postfix's smtpd and cleanup run as postfix
+    milter = processes.on_socket(
+        [os.path.join(args.build, "milter", "mailsec-milter"), "--config", config, "--socket",
+         spec["mailsec"], "--metrics-listen", f"127.0.0.1:{metrics_port}", "--log-stderr"],
+        os.path.join(work, "milter.log"), spec["mailsec"], ports=(metrics_port,))
+    null = processes.on_socket(
+        [os.path.join(args.build, "tests", "bench", "bench_null_milter"), spec["null"]],
+        os.path.join(work, "null-milter.log"), spec["null"])
     postfix = Postfix(os.path.join(work, "postfix"), ports["none"], main_cf={
         "virtual_transport": "discard:benchmark",
         "milter_default_action": "accept",
@@ -127,7 +104,7 @@ def main() -> int:
             f.write(f"127.0.0.1:{ports[name]} inet n - n - - smtpd\n"
                     f"  -o smtpd_milters={postfix_spec(spec[name])}\n")
     postfix.start()
-    pids = {"none": None, "null": null.pid, "mailsec": milter.proc.pid}
+    pids = {"none": None, "null": null.proc.pid, "mailsec": milter.proc.pid}
     try:
         for name in ports:  # warm up every path (process pools, page cache)
             wait_listening(ports[name])
@@ -144,9 +121,7 @@ def main() -> int:
     finally:
         postfix.stop()
         milter.stop()
-        null.terminate()
-        null.wait()
-        null_log.close()
+        null.stop()
         shutil.rmtree(work, ignore_errors=True)
 
     print(f"smtp-source -s {args.sessions} -m {args.messages} -l {args.size} → Postfix "

@@ -48,15 +48,16 @@ sys.path.insert(0, INTEGRATION)
 from authworld import messages as signer  # noqa: E402
 from authworld import world  # noqa: E402
 from harness import metrics  # noqa: E402
+from harness.cpu import machine_busy_seconds, process_cpu_seconds  # noqa: E402
 from harness.dns import DnsWorld  # noqa: E402
 from harness.pki import TestPki  # noqa: E402
 from harness.ports import free_port, wait_listening, wait_until  # noqa: E402
 from harness.postfix import Postfix  # noqa: E402
+from harness.processes import on_socket  # noqa: E402
 
 CHECK_RCPT = "check@mailsec.test"  # delivered, not discarded: the peers' verdicts are read
 CLIENT_IP = world.GOOD_IP  # inside world.AUTHORIZED_NET: SPF passes for the DMARC domains
 _NS_MARK = "MAILSEC_BENCH_IN_NAMESPACE"
-_HZ = os.sysconf("SC_CLK_TCK")
 
 # ---- the messages ---------------------------------------------------------------------------
 
@@ -218,51 +219,6 @@ def opendmarc_conf(directory: str, socket_spec: str) -> str:
     return conf
 
 
-class Process:
-    """A foreground daemon, its log in a file."""
-
-    def __init__(self, argv: list[str], log: str, socket_spec: str, env: dict | None = None):
-        self.log_path = log
-        self._log = open(log, "ab")
-        self.proc = subprocess.Popen(argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL,
-                                     env=dict(os.environ, **(env or {})))
-        try:
-            if socket_spec.startswith("inet:"):
-                wait_listening(int(socket_spec[5:].split("@")[0]), timeout=20)
-            else:
-                path = socket_spec.split(":", 1)[1]
-                wait_until(lambda: os.path.exists(path), timeout=20, what=path)
-                os.chmod(path, 0o666)  # Postfix's smtpd and cleanup run as postfix
-        except TimeoutError:
-            self.stop()
-            raise RuntimeError(f"{argv[0]} did not start:\n{open(log).read()}")
-
-    def cpu_seconds(self) -> float:
-        """utime + stime of the process and its reaped children (SPF sandboxes)."""
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(") ", 1)[1].split()
-        return sum(int(x) for x in fields[11:15]) / _HZ
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._log.close()
-
-
-def machine_busy_seconds() -> float:
-    """CPU time all cores spent outside idle and iowait since boot (from /proc/stat)."""
-    with open("/proc/stat") as f:
-        fields = [int(x) for x in f.readline().split()[1:]]
-    idle = fields[3] + fields[4]
-    return (sum(fields[:8]) - idle) / _HZ
-
-
 # ---- the run --------------------------------------------------------------------------------
 
 def enter_namespaces() -> None:
@@ -350,16 +306,16 @@ def main() -> int:
         with open(config, "w") as f:
             f.write(f"port_classes:\n  mx: {{ports: [{ports['b']}]}}\nlog: {{level: warning}}\n"
                     + dns.milter_dns_yaml())
-        mailsec = Process([milter_bin, "--config", config, "--socket", spec["mailsec"],
+        mailsec = on_socket([milter_bin, "--config", config, "--socket", spec["mailsec"],
                            "--metrics-listen", f"127.0.0.1:{mailsec_metrics}", "--log-stderr"],
                           os.path.join(work, "mailsec.log"), spec["mailsec"])
         procs.append(mailsec)
-        opendkim = Process(["/usr/sbin/opendkim", "-f", "-x",
+        opendkim = on_socket(["/usr/sbin/opendkim", "-f", "-x",
                             opendkim_conf(work, spec["opendkim"], dns)],
                            os.path.join(work, "opendkim.log"), spec["opendkim"],
                            env={"LD_PRELOAD": shim})
         procs.append(opendkim)
-        opendmarc = Process(["/usr/sbin/opendmarc", "-f", "-c",
+        opendmarc = on_socket(["/usr/sbin/opendmarc", "-f", "-c",
                              opendmarc_conf(work, spec["opendmarc"])],
                             os.path.join(work, "opendmarc.log"), spec["opendmarc"])
         procs.append(opendmarc)
@@ -394,7 +350,7 @@ def main() -> int:
         before_b = metrics.scrape(mailsec_metrics)
         for c in wanted:
             cpu0 = machine_busy_seconds()
-            milter0 = sum(m.cpu_seconds() for m in milters[c])
+            milter0 = sum(process_cpu_seconds(m.proc.pid) for m in milters[c])
             r = load(args, loader, ports[c], args.messages, mix)
             end = time.monotonic()
             if c == "b":  # verification runs after the reply: wait for every verdict
@@ -408,7 +364,8 @@ def main() -> int:
                 wait_until(verified, timeout=600, what="every verification counted")
                 r["verification_lag_s"] = time.monotonic() - end
             r["machine_cpu_ms"] = (machine_busy_seconds() - cpu0) * 1000 / r["messages"]
-            r["milter_cpu_ms"] = (sum(m.cpu_seconds() for m in milters[c]) - milter0) * 1000 / \
+            r["milter_cpu_ms"] = (sum(process_cpu_seconds(m.proc.pid) for m in milters[c]) -
+                                  milter0) * 1000 / \
                 r["messages"]
             results[c] = r
         if "b" in results:

@@ -3,26 +3,35 @@ import os
 import signal
 import subprocess
 
-from .ports import wait_listening
+from .ports import wait_listening, wait_until
 
 
 class Daemon:
     """A mailsec daemon run in the foreground, logging to a file; `listen_ports` are waited
     for after start."""
 
-    def __init__(self, argv: list[str], log_path: str, listen_ports: list[int]):
+    def __init__(self, argv: list[str], log_path: str, listen_ports: list[int], *,
+                 listen_paths: tuple[str, ...] = (), env: dict | None = None):
+        """`listen_paths`: unix sockets to wait for (then made writable for Postfix's
+        unprivileged processes); `env`: added to the environment."""
         self.argv = argv
         self.log_path = log_path
         self.listen_ports = listen_ports
+        self.listen_paths = listen_paths
+        self.env = env
         self.proc = None
 
     def start(self) -> None:
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL,
+                                     env=dict(os.environ, **self.env) if self.env else None)
         try:
             for port in self.listen_ports:
                 wait_listening(port, timeout=15)
+            for path in self.listen_paths:
+                wait_until(lambda: os.path.exists(path), timeout=15, what=path)
+                os.chmod(path, 0o666)
         except TimeoutError:
             self.stop()
             raise RuntimeError(f"{self.argv[0]} did not start:\n{self.log()}")
@@ -56,6 +65,19 @@ class Daemon:
 
 def build_dir() -> str:
     return os.environ.get("MAILSEC_BUILD_DIR", os.path.join(os.getcwd(), "build"))
+
+
+def on_socket(argv: list[str], log_path: str, socket_spec: str, *, ports: tuple[int, ...] = (),
+              env: dict | None = None) -> Daemon:
+    """A daemon (any milter) listening on a libmilter socket spec, inet:PORT@HOST or
+    unix:PATH, and on `ports`; started, and waited for on all of them."""
+    if socket_spec.startswith("inet:"):
+        d = Daemon(argv, log_path, [int(socket_spec[5:].split("@")[0]), *ports], env=env)
+    else:
+        d = Daemon(argv, log_path, list(ports), listen_paths=(socket_spec.split(":", 1)[1],),
+                   env=env)
+    d.start()
+    return d
 
 
 def sanitized() -> str:
