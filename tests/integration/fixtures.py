@@ -18,6 +18,12 @@ port_classes:
   submission: {{ports: [{sub}]}}
 log: {{level: info}}
 """
+# MILTER_CONFIG with the history store at {store}, flushed every second.
+STORE_CONFIG = MILTER_CONFIG + """\
+store:
+  path: {store}
+  flush_seconds: 1
+"""
 # Stacks that do not bring the DNS test world (harness/dns.py) measure without verification:
 # no test may send DNS queries to the machine's own resolver.
 NO_VERIFICATION = "auth: {enabled: false}\n"

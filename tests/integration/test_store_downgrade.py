@@ -19,7 +19,7 @@ import subprocess
 import time
 import unittest
 
-from fixtures import new_workdir, postfix_mta, remove_workdir
+from fixtures import STORE_CONFIG, new_workdir, postfix_mta, remove_workdir
 from harness import metrics, processes
 from harness.pki import TestPki
 from harness.ports import free_port, wait_until
@@ -31,15 +31,7 @@ from authworld import world
 RULES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "packaging",
                      "prometheus", "mailsec-rules.yml")
 
-BASE_CONFIG = """\
-port_classes:
-  mx: {{ports: [{mx}]}}
-  submission: {{ports: [{sub}]}}
-log: {{level: info}}
-store:
-  path: {store}
-  flush_seconds: 1
-"""
+BASE_CONFIG = STORE_CONFIG
 CONFIG = BASE_CONFIG + """\
 downgrade:
   min_sessions: {min_sessions}

@@ -19,22 +19,14 @@ import subprocess
 import time
 import unittest
 
-from fixtures import NO_VERIFICATION, new_workdir, postfix_mta, remove_workdir
+from fixtures import NO_VERIFICATION, STORE_CONFIG, new_workdir, postfix_mta, remove_workdir
 from harness import metrics, processes
 from harness.pki import TestPki
 from harness.ports import free_port, wait_until
 from harness.smtp import swaks
 
 M = "milter"
-CONFIG = """\
-port_classes:
-  mx: {{ports: [{mx}]}}
-  submission: {{ports: [{sub}]}}
-log: {{level: info}}
-store:
-  path: {store}
-  flush_seconds: 1
-"""
+CONFIG = STORE_CONFIG
 FS_SIZE = "4m"
 WARNING = "Prometheus counting goes on; retrying at the next flush)"
 
