@@ -130,6 +130,15 @@ class StoreOnAFullThenReadOnlyFilesystem(unittest.TestCase):
         return {dict(lab)["kind"]: v for lab, v in scrape.nonzero(
             "mailsec_store_errors_total").items()}
 
+    def wait_store_error(self, kind: str):
+        """The first scrape in which mailsec_store_errors_total{kind} is at least 1."""
+        try:
+            return wait_until(lambda: (lambda s: s if self.errors(s).get(kind, 0) >= 1
+                                       else None)(self.scrape()),
+                              timeout=15, what=f"a store error of kind {kind} counted")
+        except TimeoutError:
+            self.fail(f"store errors {self.errors(self.scrape())}\n{self.milter.log()[-3000:]}")
+
     def assert_counting_exactly(self, before: metrics.Scrape, delivered_before: int,
                                 sends: int) -> metrics.Scrape:
         """Prometheus counted exactly 2 sessions and 1 message per transaction since
@@ -188,12 +197,7 @@ class StoreOnAFullThenReadOnlyFilesystem(unittest.TestCase):
         before, delivered = self.scrape(), self.mta.delivered()
         self.send(5)
         after = self.assert_counting_exactly(before, delivered, 5)
-        try:
-            after = wait_until(lambda: (lambda s: s if self.errors(s).get("full", 0) >= 1
-                                        else None)(self.scrape()),
-                               timeout=15, what="a full store counted")
-        except TimeoutError:
-            self.fail(f"store errors {self.errors(self.scrape())}\n{self.milter.log()[-3000:]}")
+        after = self.wait_store_error("full")
         self.assertEqual(set(self.errors(after)), {"full"}, "only kind=full")
         self.assertTrue(self.store_lines("full"), self.milter.log()[-3000:])
         # Messages in the store stay what was flushed before the filesystem filled.
@@ -228,12 +232,7 @@ class StoreOnAFullThenReadOnlyFilesystem(unittest.TestCase):
         before, delivered = self.scrape(), self.mta.delivered()
         self.send(5)
         after = self.assert_counting_exactly(before, delivered, 5)
-        try:
-            after = wait_until(lambda: (lambda s: s if self.errors(s).get("readonly", 0) >= 1
-                                        else None)(self.scrape()),
-                               timeout=15, what="a read-only store counted")
-        except TimeoutError:
-            self.fail(f"store errors {self.errors(self.scrape())}\n{self.milter.log()[-3000:]}")
+        after = self.wait_store_error("readonly")
         self.assertEqual(set(self.errors(after)), {"full", "readonly"})
         self.assertGreaterEqual(self.errors(after)["full"], full_errors)
         self.assertTrue(self.store_lines("readonly"), self.milter.log()[-3000:])
